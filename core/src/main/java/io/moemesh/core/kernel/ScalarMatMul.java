@@ -1,0 +1,18 @@
+package io.moemesh.core.kernel;
+
+import io.moemesh.core.tensor.Matrix;
+
+/** Plain loops, one thread: what every faster kernel is compared against. */
+final class ScalarMatMul implements MatMul {
+    static final ScalarMatMul INSTANCE = new ScalarMatMul();
+
+    @Override
+    public void apply(Matrix w, float[] x, int tokens, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        for (int t = 0; t < tokens; t++) {
+            for (int r = 0; r < rows; r++) {
+                out[t * rows + r] = w.dotReference(r, x, t * cols);
+            }
+        }
+    }
+}

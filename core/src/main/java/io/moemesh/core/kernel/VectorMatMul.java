@@ -1,0 +1,32 @@
+package io.moemesh.core.kernel;
+
+import io.moemesh.core.tensor.Matrix;
+
+/**
+ * SIMD dot products, rows split across the worker threads. Rows are the outer loop so each weight row is read
+ * from memory once per call and reused from cache for every token of the batch.
+ */
+final class VectorMatMul implements MatMul {
+    static final VectorMatMul INSTANCE = new VectorMatMul();
+    /** Below this much work a fork costs more than it saves. */
+    private static final long PARALLEL_MIN_MACS = 1 << 16;
+
+    @Override
+    public void apply(Matrix w, float[] x, int tokens, float[] out) {
+        int rows = w.rows(), cols = w.cols();
+        if ((long) rows * cols * tokens < PARALLEL_MIN_MACS) {
+            range(w, x, tokens, out, 0, rows);
+        } else {
+            Parallel.forRange(rows, (from, to) -> range(w, x, tokens, out, from, to));
+        }
+    }
+
+    private static void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
+        int rows = w.rows(), cols = w.cols();
+        for (int r = from; r < to; r++) {
+            for (int t = 0; t < tokens; t++) {
+                out[t * rows + r] = w.dot(r, x, t * cols);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+package io.moemesh.core.nn;
+
+import io.moemesh.core.config.Qwen3Config;
+import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Parallel;
+import io.moemesh.core.tensor.Matrices;
+import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.tensor.VectorMath;
+import io.moemesh.core.weights.Checkpoint;
+
+/**
+ * One Qwen3 attention layer: Q/K/V projections (no bias) → per-head RMSNorm of q and k (QK-Norm) → RoPE →
+ * append to the KV cache → grouped-query attention with a causal mask → o_proj. Input is already normed by the
+ * decoder layer; the residual is added by the caller.
+ */
+public final class Attention {
+    private final Matrix qProj, kProj, vProj, oProj;
+    private final RmsNorm qNorm, kNorm;
+    private final RotaryEmbedding rope;
+    private final int heads, kvHeads, headDim, hidden;
+    private final float scale;
+    private final MatMul matMul;
+
+    public Attention(Matrix qProj, Matrix kProj, Matrix vProj, Matrix oProj, RmsNorm qNorm, RmsNorm kNorm,
+                     RotaryEmbedding rope, Qwen3Config config, MatMul matMul) {
+        this.qProj = qProj;
+        this.kProj = kProj;
+        this.vProj = vProj;
+        this.oProj = oProj;
+        this.qNorm = qNorm;
+        this.kNorm = kNorm;
+        this.rope = rope;
+        this.heads = config.numAttentionHeads();
+        this.kvHeads = config.numKeyValueHeads();
+        this.headDim = config.headDim();
+        this.hidden = config.hiddenSize();
+        this.scale = (float) (1.0 / Math.sqrt(headDim));
+        this.matMul = matMul;
+    }
+
+    public static Attention load(Checkpoint checkpoint, int layer, RotaryEmbedding rope, MatMul matMul) {
+        Qwen3Config c = checkpoint.config();
+        String p = "model.layers." + layer + ".self_attn.";
+        float eps = (float) c.rmsNormEps();
+        return new Attention(
+                Matrices.load(checkpoint, p + "q_proj.weight", c.qDim(), c.hiddenSize()),
+                Matrices.load(checkpoint, p + "k_proj.weight", c.kvDim(), c.hiddenSize()),
+                Matrices.load(checkpoint, p + "v_proj.weight", c.kvDim(), c.hiddenSize()),
+                Matrices.load(checkpoint, p + "o_proj.weight", c.hiddenSize(), c.qDim()),
+                new RmsNorm(Matrices.vector(checkpoint, p + "q_norm.weight", c.headDim()), eps),
+                new RmsNorm(Matrices.vector(checkpoint, p + "k_norm.weight", c.headDim()), eps),
+                rope, c, matMul);
+    }
+
+    /**
+     * @param x        {@code tokens} normed hidden rows, the sequence's tokens at positions cache.length() onward
+     * @return the attention output rows (before the residual)
+     */
+    public float[] forward(float[] x, int tokens, KvCache cache) {
+        int qDim = heads * headDim, kvDim = kvHeads * headDim;
+        float[] q = matMul.apply(qProj, x, tokens);
+        float[] k = matMul.apply(kProj, x, tokens);
+        float[] v = matMul.apply(vProj, x, tokens);
+        qNorm.apply(q, tokens * heads, q);
+        kNorm.apply(k, tokens * kvHeads, k);
+        int start = cache.length();
+        for (int t = 0; t < tokens; t++) {
+            rope.apply(q, t * qDim, heads, start + t);
+            rope.apply(k, t * kvDim, kvHeads, start + t);
+            cache.append(k, t * kvDim, v, t * kvDim);
+        }
+        float[] out = new float[tokens * qDim];
+        int group = heads / kvHeads;
+        float[] keys = cache.keys(), values = cache.values();
+        Parallel.forRange(tokens * heads, (from, to) -> {
+            float[] scores = new float[start + tokens];
+            for (int th = from; th < to; th++) {
+                int t = th / heads, h = th % heads;
+                int kvOffset = (h / group) * headDim;
+                int visible = start + t + 1;   // causal: position start+t sees itself and everything before
+                int qOffset = t * qDim + h * headDim;
+                float max = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < visible; j++) {
+                    scores[j] = VectorMath.dot(q, qOffset, keys, j * kvDim + kvOffset, headDim) * scale;
+                    max = Math.max(max, scores[j]);
+                }
+                float sum = 0;
+                for (int j = 0; j < visible; j++) {
+                    scores[j] = (float) Math.exp(scores[j] - max);
+                    sum += scores[j];
+                }
+                float inv = 1.0f / sum;
+                for (int j = 0; j < visible; j++) {
+                    VectorMath.axpy(scores[j] * inv, values, j * kvDim + kvOffset, out, qOffset, headDim);
+                }
+            }
+        });
+        return matMul.apply(oProj, out, tokens);
+    }
+
+    public int hiddenSize() {
+        return hidden;
+    }
+}

@@ -1,0 +1,35 @@
+package io.moemesh.core.nn;
+
+/** y = w ⊙ x / sqrt(mean(x²) + eps), over each row of {@code dim} values (float32 throughout, as transformers). */
+public record RmsNorm(float[] weight, float eps) {
+
+    public int dim() {
+        return weight.length;
+    }
+
+    /** Normalises {@code rows} consecutive rows of {@code in} into {@code out} (may be the same array). */
+    public void apply(float[] in, int rows, float[] out) {
+        apply(in, 0, out, 0, rows);
+    }
+
+    public void apply(float[] in, int inOffset, float[] out, int outOffset, int rows) {
+        int dim = weight.length;
+        for (int r = 0; r < rows; r++) {
+            int i0 = inOffset + r * dim, o0 = outOffset + r * dim;
+            float sumSquares = 0;
+            for (int i = 0; i < dim; i++) {
+                sumSquares += in[i0 + i] * in[i0 + i];
+            }
+            float inv = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
+            for (int i = 0; i < dim; i++) {
+                out[o0 + i] = weight[i] * (in[i0 + i] * inv);
+            }
+        }
+    }
+
+    public float[] apply(float[] in, int rows) {
+        float[] out = new float[in.length];
+        apply(in, rows, out);
+        return out;
+    }
+}

@@ -1,0 +1,20 @@
+package io.moemesh.core.roles;
+
+import io.moemesh.core.nn.Routing;
+
+/**
+ * The feed-forward half of each decoder layer: the MoE block (gate → top-k → experts → weighted sum) on sparse
+ * layers, the dense SwiGLU MLP on the others. The router-service implements it over gRPC; {@link LocalFeedForward}
+ * in-process.
+ */
+public interface FeedForwardBackend extends AutoCloseable {
+    /** @return the MLP output rows (before the residual) and, on MoE layers, the routing that produced them */
+    Output forward(int layer, float[] normedHidden, int tokens);
+
+    record Output(float[] hidden, Routing routing) {
+    }
+
+    @Override
+    default void close() {
+    }
+}

@@ -1,0 +1,45 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.config.Qwen3Config;
+import io.moemesh.core.weights.Checkpoint;
+import io.moemesh.core.weights.CheckpointException;
+import io.moemesh.core.weights.DType;
+import io.moemesh.core.weights.TensorSlice;
+
+/** Opens checkpoint tensors as {@link Matrix} views in their stored format, checking shapes against the config. */
+public final class Matrices {
+    private Matrices() {
+    }
+
+    public static Matrix load(Checkpoint checkpoint, String name, int rows, int cols) {
+        TensorSlice t = checkpoint.tensor(name).expectShape(rows, cols);
+        return switch (t.dtype()) {
+            case BF16 -> new Bf16Matrix(t.data(), rows, cols);
+            case F32 -> new F32Matrix(t.data(), rows, cols);
+            case F16 -> new F16Matrix(t.data(), rows, cols);
+            case F8_E4M3 -> fp8(checkpoint, t, rows, cols);
+            default -> throw new CheckpointException(t.describe() + ": dtype " + t.dtype() + " is not a weight format we compute with");
+        };
+    }
+
+    private static Matrix fp8(Checkpoint checkpoint, TensorSlice t, int rows, int cols) {
+        Qwen3Config config = checkpoint.config();
+        int br = config.fp8BlockRows() != null ? config.fp8BlockRows() : 128;
+        int bc = config.fp8BlockCols() != null ? config.fp8BlockCols() : 128;
+        String scaleName = t.name() + "_scale_inv";
+        if (!checkpoint.contains(scaleName)) {
+            throw new CheckpointException(t.file() + ": FP8 tensor '" + t.name() + "' has no block scales '" + scaleName + "'");
+        }
+        TensorSlice s = checkpoint.tensor(scaleName)
+                .expectShape((rows + br - 1) / br, (cols + bc - 1) / bc);
+        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16) {
+            throw new CheckpointException(s.describe() + ": block scales must be F32 or BF16");
+        }
+        return new Fp8BlockMatrix(t.data(), rows, cols, s.toFloats(), br, bc);
+    }
+
+    /** A 1-D weight (norms) as floats on the heap: small, and read on every token. */
+    public static float[] vector(Checkpoint checkpoint, String name, int length) {
+        return checkpoint.tensor(name).expectShape(length).toFloats();
+    }
+}

@@ -1,0 +1,69 @@
+package io.moemesh.core;
+
+import io.moemesh.core.weights.SafetensorsFile;
+import io.moemesh.core.weights.TensorSlice;
+import io.moemesh.core.weights.LoadMode;
+
+import java.lang.foreign.Arena;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A reference model from test resources (copied from shared/reference): the checkpoint directory and what
+ * transformers computed on it (reference.safetensors).
+ */
+public record ReferenceFixture(String name, Path dir, Map<String, float[]> floats, Map<String, int[]> ints) {
+    public static final List<String> MODELS = List.of("tiny-qwen3-moe", "tiny-qwen3-moe-128x8", "tiny-qwen3-dense",
+            "tiny-qwen3-moe-yarn", "tiny-qwen3-moe-fp8");
+
+    public static Path modelDir(String name) {
+        try {
+            return Path.of(Objects.requireNonNull(ReferenceFixture.class.getResource("/reference/" + name + "/config.json"),
+                    "missing test resource /reference/" + name).toURI()).getParent();
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static ReferenceFixture load(String name) {
+        Path dir = modelDir(name);
+        Map<String, float[]> floats = new HashMap<>();
+        Map<String, int[]> ints = new HashMap<>();
+        try (Arena arena = Arena.ofConfined(); SafetensorsFile f = SafetensorsFile.open(dir.resolve("reference.safetensors"), arena)) {
+            for (String t : f.names()) {
+                TensorSlice s = f.tensor(t, LoadMode.MEMORY);
+                switch (s.dtype()) {
+                    case I32, I64 -> ints.put(t, s.toInts());
+                    default -> floats.put(t, s.toFloats());
+                }
+            }
+        }
+        return new ReferenceFixture(name, dir, floats, ints);
+    }
+
+    public float[] f(String tensor) {
+        return Objects.requireNonNull(floats.get(tensor), () -> name + ": no float tensor " + tensor);
+    }
+
+    public int[] i(String tensor) {
+        return Objects.requireNonNull(ints.get(tensor), () -> name + ": no int tensor " + tensor);
+    }
+
+    /** ‖out − ref‖ / ‖ref‖ */
+    public static double relativeError(float[] out, float[] ref) {
+        if (out.length != ref.length) {
+            throw new AssertionError("length " + out.length + " vs reference " + ref.length);
+        }
+        double diff = 0, norm = 0;
+        for (int i = 0; i < out.length; i++) {
+            double d = (double) out[i] - ref[i];
+            diff += d * d;
+            norm += (double) ref[i] * ref[i];
+        }
+        return Math.sqrt(diff) / Math.sqrt(norm);
+    }
+}
