@@ -1,0 +1,88 @@
+package io.moemesh.core.kernel;
+
+import io.moemesh.core.tensor.Bf16Matrix;
+import io.moemesh.core.tensor.F16Matrix;
+import io.moemesh.core.tensor.F32Matrix;
+import io.moemesh.core.tensor.Fp8BlockMatrix;
+import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.weights.Numerics;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Each format's SIMD kernel against its scalar twin, on sizes that are not multiples of the vector width. */
+class MatMulTest {
+    private static final Arena ARENA = Arena.ofAuto();
+
+    static Matrix matrix(String format, int rows, int cols, SplittableRandom r) {
+        long n = (long) rows * cols;
+        return switch (format) {
+            case "f32" -> {
+                float[] v = new float[(int) n];
+                for (int i = 0; i < n; i++) {
+                    v[i] = (float) r.nextGaussian();
+                }
+                yield F32Matrix.of(v, rows, cols);
+            }
+            case "bf16", "f16" -> {
+                MemorySegment s = ARENA.allocate(n * 2);
+                for (long i = 0; i < n; i++) {
+                    float f = (float) r.nextGaussian();
+                    s.setAtIndex(Numerics.I16, i, format.equals("bf16") ? Numerics.floatToBf16(f) : Float.floatToFloat16(f));
+                }
+                yield format.equals("bf16") ? new Bf16Matrix(s, rows, cols) : new F16Matrix(s, rows, cols);
+            }
+            case "fp8" -> {
+                MemorySegment s = ARENA.allocate(n);
+                for (long i = 0; i < n; i++) {
+                    int b;
+                    do {
+                        b = r.nextInt(256);
+                    } while ((b & 0x7F) == 0x7F);   // skip NaN patterns
+                    s.set(ValueLayout.JAVA_BYTE, i, (byte) b);
+                }
+                int br = 128, bc = 128;
+                float[] scales = new float[((rows + br - 1) / br) * ((cols + bc - 1) / bc)];
+                for (int i = 0; i < scales.length; i++) {
+                    scales[i] = (float) (0.001 + r.nextDouble() * 0.01);
+                }
+                yield new Fp8BlockMatrix(s, rows, cols, scales, br, bc);
+            }
+            default -> throw new IllegalArgumentException(format);
+        };
+    }
+
+    @ParameterizedTest
+    @CsvSource({"f32,37,131,3", "bf16,37,131,1", "bf16,301,1027,5", "bf16,5,7,2", "f16,33,77,4", "fp8,200,333,3",
+            "fp8,129,257,1"})
+    void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
+        SplittableRandom r = new SplittableRandom(rows * 31L + cols);
+        Matrix w = matrix(format, rows, cols, r);
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] fast = MatMul.vector().apply(w, x, tokens);
+        float[] reference = MatMul.reference().apply(w, x, tokens);
+        for (int i = 0; i < fast.length; i++) {
+            // float32 sums in a different order: error grows with sqrt(cols) times the magnitude of the terms
+            double tolerance = 1e-5 * Math.sqrt(cols) * (1 + Math.abs(reference[i]));
+            assertTrue(Math.abs(fast[i] - reference[i]) <= tolerance,
+                    format + " [" + i + "]: " + fast[i] + " vs reference " + reference[i]);
+        }
+        // and the dequantized rows agree with the scalar dot
+        float[] row = new float[cols];
+        w.row(rows - 1, row, 0);
+        float viaRow = 0;
+        for (int c = 0; c < cols; c++) {
+            viaRow += row[c] * x[c];
+        }
+        assertTrue(Math.abs(viaRow - reference[rows - 1]) <= 1e-4 * (1 + Math.abs(viaRow)));
+    }
+}
