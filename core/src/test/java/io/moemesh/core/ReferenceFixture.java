@@ -20,12 +20,33 @@ public record ReferenceFixture(String name, Path dir, Map<String, float[]> float
     public static final List<String> MODELS = List.of("tiny-qwen3-moe", "tiny-qwen3-moe-128x8", "tiny-qwen3-dense",
             "tiny-qwen3-moe-yarn", "tiny-qwen3-moe-fp8");
 
+    private static final Map<String, Path> EXTRACTED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The fixture's directory. Other modules get the fixtures from core's test-jar; checkpoints must be real files
+     * (they are memory-mapped), so a fixture inside a jar is copied out once per JVM.
+     */
     public static Path modelDir(String name) {
+        return EXTRACTED.computeIfAbsent(name, ReferenceFixture::locate);
+    }
+
+    private static Path locate(String name) {
+        java.net.URL url = Objects.requireNonNull(ReferenceFixture.class.getResource("/reference/" + name + "/config.json"),
+                "missing test resource /reference/" + name);
         try {
-            return Path.of(Objects.requireNonNull(ReferenceFixture.class.getResource("/reference/" + name + "/config.json"),
-                    "missing test resource /reference/" + name).toURI()).getParent();
-        } catch (URISyntaxException e) {
-            throw new IllegalStateException(e);
+            if (!"jar".equals(url.getProtocol())) {
+                return Path.of(url.toURI()).getParent();
+            }
+            Path target = java.nio.file.Files.createTempDirectory("moemesh-fixture-");
+            try (java.nio.file.FileSystem jar = java.nio.file.FileSystems.newFileSystem(url.toURI(), Map.of());
+                 java.util.stream.Stream<Path> files = java.nio.file.Files.list(jar.getPath("/reference/" + name))) {
+                for (Path f : files.toList()) {
+                    java.nio.file.Files.copy(f, target.resolve(f.getFileName().toString()));
+                }
+            }
+            return target;
+        } catch (URISyntaxException | java.io.IOException e) {
+            throw new IllegalStateException("cannot read fixture " + name + ": " + e.getMessage(), e);
         }
     }
 

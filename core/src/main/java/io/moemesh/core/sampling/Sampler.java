@@ -105,7 +105,8 @@ public final class Sampler {
         }
     }
 
-    static int argmax(float[] logits) {
+    /** The first index of the largest value. */
+    public static int argmax(float[] logits) {
         int best = 0;
         for (int i = 1; i < logits.length; i++) {
             if (logits[i] > logits[best]) {

@@ -7,17 +7,9 @@ import io.moemesh.core.weights.Numerics;
  * reuses the f32 dot rather than having a vector path of its own.
  */
 public record F16Matrix(java.lang.foreign.MemorySegment data, int rows, int cols) implements Matrix {
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
-
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        float[] buf = ROW.get();
-        if (buf.length < cols) {
-            buf = new float[cols];
-            ROW.set(buf);
-        }
-        row(row, buf, 0);
-        return VectorMath.dot(buf, 0, x, xOffset, cols);
+        return VectorMath.dotOfDequantizedRow(this, row, x, xOffset);
     }
 
     @Override

@@ -12,21 +12,13 @@ import java.lang.foreign.ValueLayout;
  */
 public record Fp8BlockMatrix(MemorySegment data, int rows, int cols, float[] scales, int blockRows, int blockCols)
         implements Matrix {
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
-
     public int scaleCols() {
         return (cols + blockCols - 1) / blockCols;
     }
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        float[] buf = ROW.get();
-        if (buf.length < cols) {
-            buf = new float[cols];
-            ROW.set(buf);
-        }
-        row(row, buf, 0);
-        return VectorMath.dot(buf, 0, x, xOffset, cols);
+        return VectorMath.dotOfDequantizedRow(this, row, x, xOffset);
     }
 
     @Override

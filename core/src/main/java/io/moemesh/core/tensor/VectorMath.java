@@ -24,6 +24,22 @@ public final class VectorMath {
         return sum;
     }
 
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
+    /**
+     * For formats without a vector path of their own: widen one row into a per-thread buffer, then the f32 dot.
+     * Costs a second pass over the row, fine for formats that are rare on the decode path.
+     */
+    public static float dotOfDequantizedRow(Matrix m, int row, float[] x, int xOffset) {
+        float[] buf = ROW.get();
+        if (buf.length < m.cols()) {
+            buf = new float[m.cols()];
+            ROW.set(buf);
+        }
+        m.row(row, buf, 0);
+        return dot(buf, 0, x, xOffset, m.cols());
+    }
+
     /** y[yOffset..] += a · x[xOffset..] */
     public static void axpy(float a, float[] x, int xOffset, float[] y, int yOffset, int n) {
         int i = 0;

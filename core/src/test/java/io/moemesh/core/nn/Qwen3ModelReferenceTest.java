@@ -8,8 +8,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,22 +22,11 @@ class Qwen3ModelReferenceTest {
     void prefillMatchesReferenceLayerByLayer(String name) {
         ReferenceFixture ref = ReferenceFixture.load(name);
         try (Checkpoint ck = Checkpoint.open(ref.dir(), LoadMode.MMAP); Qwen3Model model = Qwen3Model.load(ck, MatMul.vector())) {
-            Map<String, float[]> hidden = new HashMap<>();
-            Map<Integer, Routing> routing = new HashMap<>();
-            float[] logits = model.forward(1, ref.i("input_ids"), true, new ForwardTrace() {
-                @Override
-                public void hiddenStates(int index, float[] rows, int tokens) {
-                    hidden.put("hidden_states." + index, rows);
-                }
-
-                @Override
-                public void routing(int layer, Routing r) {
-                    routing.put(layer, r);
-                }
-            });
+            RecordingTrace trace = new RecordingTrace();
+            float[] logits = model.forward(1, ref.i("input_ids"), true, trace);
             int layers = ck.config().numHiddenLayers();
             for (int i = 0; i <= layers; i++) {
-                double err = ReferenceFixture.relativeError(hidden.get("hidden_states." + i), ref.f("hidden_states." + i));
+                double err = ReferenceFixture.relativeError(trace.hiddenStates().get(i), ref.f("hidden_states." + i));
                 assertTrue(err < 1e-4, name + " hidden_states." + i + " relative error " + err);
             }
             double logitErr = ReferenceFixture.relativeError(logits, ref.f("logits"));
@@ -49,7 +36,7 @@ class Qwen3ModelReferenceTest {
                 if (!ck.config().isMoeLayer(l)) {
                     continue;
                 }
-                Routing r = routing.get(l);
+                Routing r = trace.routing().get(l);
                 assertArrayEquals(ref.i("topk_ids." + l), r.expertIds(), name + " topk_ids." + l);
                 float[] w = ref.f("topk_weights." + l);
                 for (int j = 0; j < w.length; j++) {
@@ -71,20 +58,11 @@ class Qwen3ModelReferenceTest {
             int[] ids = Arrays.copyOf(prompt, expected.length);
             float[] logits = model.forward(7, prompt, false, null);
             for (int pos = prompt.length; pos < expected.length; pos++) {
-                ids[pos] = argmax(logits);
+                ids[pos] = io.moemesh.core.sampling.Sampler.argmax(logits);
                 logits = model.forward(7, new int[]{ids[pos]}, false, null);
             }
             assertArrayEquals(expected, ids, name + " greedy generated_ids");
         }
     }
 
-    static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) {
-            if (v[i] > v[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
 }

@@ -1,0 +1,14 @@
+package io.moemesh.attention;
+
+import io.smallrye.config.ConfigMapping;
+import java.util.Optional;
+
+@ConfigMapping(prefix = "moemesh.attention")
+public interface AttentionConfig {
+
+    /** The checkpoint directory: config.json and the shards holding the attention weights. */
+    String modelDir();
+
+    /** Owned layers in the syntax of {@link LayerRange#parseSpec(String)}; empty means every layer. */
+    Optional<String> layers();
+}

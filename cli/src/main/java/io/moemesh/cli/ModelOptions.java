@@ -1,0 +1,71 @@
+package io.moemesh.cli;
+
+import io.moemesh.core.embedded.EmbeddedModel;
+import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.nn.Qwen3Model;
+import io.moemesh.core.tokenizer.Tokenizer;
+import io.moemesh.core.weights.Checkpoint;
+import io.moemesh.core.weights.LoadMode;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** --model and --load, shared by the commands that run the model. */
+final class ModelOptions {
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Checkpoint directory in the published layout (config.json + *.safetensors [+ index]). "
+                    + "Default: the embedded default model.")
+    Path model;
+
+    @Option(names = "--load", paramLabel = "MODE", defaultValue = "memory",
+            description = "memory: read the tensors into off-heap memory (default; this VM drops cold file pages); "
+                    + "mmap: map the files lazily.")
+    String load;
+
+    Path modelDir() {
+        return model != null ? model : EmbeddedModel.ensure(msg -> System.err.println("[INFO] " + msg));
+    }
+
+    LoadMode loadMode() {
+        return switch (load.toLowerCase(java.util.Locale.ROOT)) {
+            case "memory" -> LoadMode.MEMORY;
+            case "mmap" -> LoadMode.MMAP;
+            default -> throw new IllegalArgumentException("--load must be memory or mmap, got '" + load + "'");
+        };
+    }
+
+    record Loaded(Checkpoint checkpoint, Qwen3Model model) implements AutoCloseable {
+        @Override
+        public void close() {
+            model.close();
+            checkpoint.close();
+        }
+    }
+
+    /** Opens the checkpoint, checks the prompt's ids against its vocabulary (before minutes of loading), loads. */
+    Loaded open(int[] promptIds) {
+        Checkpoint checkpoint = Checkpoint.open(modelDir(), loadMode());
+        try {
+            int vocab = checkpoint.config().vocabSize();
+            for (int id : promptIds) {
+                if (id >= vocab) {
+                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab
+                            + ") of " + checkpoint.dir());
+                }
+            }
+            return new Loaded(checkpoint, Qwen3Model.load(checkpoint, MatMul.vector()));
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /** The model's own tokenizer, or Qwen3's when the directory has none (the reference fixtures have none). */
+    static Tokenizer tokenizerFor(Path dir) {
+        if (dir != null && Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            return Tokenizer.load(dir);
+        }
+        return Tokenizer.embeddedQwen3();
+    }
+}

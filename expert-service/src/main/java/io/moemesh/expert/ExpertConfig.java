@@ -1,0 +1,13 @@
+package io.moemesh.expert;
+
+import io.smallrye.config.ConfigMapping;
+
+@ConfigMapping(prefix = "moemesh.expert")
+public interface ExpertConfig {
+
+    /** The checkpoint directory: config.json and the safetensors shards holding this replica's experts. */
+    String modelDir();
+
+    /** The (layer, expert) FFNs this replica hosts, in the syntax of {@link HostedRange#parseSpec(String)}. */
+    String hosted();
+}
