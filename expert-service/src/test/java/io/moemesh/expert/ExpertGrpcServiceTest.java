@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** Over the real HTTP port, which also carries gRPC (quarkus.grpc.server.use-separate-server=false). */
 @QuarkusTest
+@io.quarkus.test.common.WithTestResource(FixtureModel.class)
 class ExpertGrpcServiceTest {
 
     @GrpcClient
@@ -47,9 +48,9 @@ class ExpertGrpcServiceTest {
                 expert.describe(DescribeRequest.getDefaultInstance()).await().atMost(Duration.ofSeconds(10));
 
         assertEquals(Role.ROLE_EXPERT, response.getNode().getRole());
-        assertEquals("/models/test-qwen3-moe", response.getNode().getModelDir());
+        assertEquals(FixtureModel.dir().toString(), response.getNode().getModelDir());
         assertEquals(
-                List.of(range(0, 1, 0, 3), range(2, 3, 4, 7)), // %test.moemesh.expert.hosted=0-1:0-3;2-3:4-7
+                List.of(range(0, 2, 0, 15), range(3, 3, 0, 14)), // %test.moemesh.expert.hosted=0-2:0-15;3:0-14
                 response.getHostedList());
     }
 
