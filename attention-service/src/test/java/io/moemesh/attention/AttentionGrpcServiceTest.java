@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 
 /** Over the real HTTP port, which also carries gRPC (quarkus.grpc.server.use-separate-server=false). */
 @QuarkusTest
+@io.quarkus.test.common.WithTestResource(FixtureModel.class)
 class AttentionGrpcServiceTest {
 
     @GrpcClient
@@ -47,7 +48,7 @@ class AttentionGrpcServiceTest {
                 attention.describe(DescribeRequest.getDefaultInstance()).await().atMost(Duration.ofSeconds(10));
 
         assertEquals(Role.ROLE_ATTENTION, response.getNode().getRole());
-        assertEquals("/models/test-qwen3-moe", response.getNode().getModelDir());
+        assertEquals(FixtureModel.dir().toString(), response.getNode().getModelDir());
         assertEquals(List.of(layers(0, 1), layers(3, 3)), response.getLayersList()); // %test...layers=0-1,3
     }
 

@@ -17,19 +17,42 @@ public final class LocalAttention implements AttentionBackend {
     private final Map<Long, KvCache[]> caches = new ConcurrentHashMap<>();
 
     public LocalAttention(Checkpoint checkpoint, MatMul matMul) {
+        this(checkpoint, layer -> true, matMul);
+    }
+
+    /** Loads only the layers {@code owns} accepts (an attention-service may own a subset). */
+    public LocalAttention(Checkpoint checkpoint, java.util.function.IntPredicate owns, MatMul matMul) {
         Qwen3Config c = checkpoint.config();
         RotaryEmbedding rope = new RotaryEmbedding(c);
         this.layers = new Attention[c.numHiddenLayers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = Attention.load(checkpoint, l, rope, matMul);
+            if (owns.test(l)) {
+                layers[l] = Attention.load(checkpoint, l, rope, matMul);
+            }
         }
         this.kvDim = c.kvDim();
     }
 
+    public boolean owns(int layer) {
+        return layer >= 0 && layer < layers.length && layers[layer] != null;
+    }
+
+    /** Tokens cached for the sequence at one layer (0 if none). */
+    public int cachedTokens(long sequenceId, int layer) {
+        KvCache[] perLayer = caches.get(sequenceId);
+        return perLayer == null || perLayer[layer] == null ? 0 : perLayer[layer].length();
+    }
+
+    /** @return whether the sequence had caches here */
+    public boolean releaseIfPresent(long sequenceId) {
+        return caches.remove(sequenceId) != null;
+    }
+
     @Override
     public float[] attend(int layer, long sequenceId, float[] normedHidden, int tokens) {
-        if (layer < 0 || layer >= layers.length) {
-            throw new IllegalArgumentException("layer " + layer + " outside 0.." + (layers.length - 1));
+        if (!owns(layer)) {
+            throw new IllegalArgumentException(layer < 0 || layer >= layers.length
+                    ? "layer " + layer + " outside 0.." + (layers.length - 1) : "layer " + layer + " is not owned here");
         }
         KvCache[] perLayer = caches.computeIfAbsent(sequenceId, id -> new KvCache[layers.length]);
         if (perLayer[layer] == null) {
@@ -41,7 +64,14 @@ public final class LocalAttention implements AttentionBackend {
     @Override
     public int cachedTokens(long sequenceId) {
         KvCache[] perLayer = caches.get(sequenceId);
-        return perLayer == null || perLayer[perLayer.length - 1] == null ? 0 : perLayer[perLayer.length - 1].length();
+        if (perLayer == null) {
+            return 0;
+        }
+        int max = 0;
+        for (KvCache cache : perLayer) {
+            max = Math.max(max, cache == null ? 0 : cache.length());
+        }
+        return max;
     }
 
     @Override
