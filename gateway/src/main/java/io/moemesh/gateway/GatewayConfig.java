@@ -3,6 +3,8 @@ package io.moemesh.gateway;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
+import java.util.Optional;
+
 @ConfigMapping(prefix = "moemesh.gateway")
 public interface GatewayConfig {
 
@@ -12,4 +14,15 @@ public interface GatewayConfig {
     /** The model id clients name in requests and that GET /v1/models lists. */
     @WithDefault("moe-mesh-default")
     String modelId();
+
+    /** host:port of an attention-service; unset runs attention in this process (the default). */
+    Optional<String> attentionEndpoint();
+
+    /** Deadline of one remote attention call. */
+    @WithDefault("30000")
+    long attentionTimeoutMillis();
+
+    /** How activations travel to remote roles: f32 (exact) or bf16 (half the bytes). */
+    @WithDefault("f32")
+    String wireDtype();
 }

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 
 /** Over the real HTTP port, which also carries gRPC (quarkus.grpc.server.use-separate-server=false). */
 @QuarkusTest
+@io.quarkus.test.common.WithTestResource(io.moemesh.gateway.FixtureModel.class)
 class GatewayGrpcServiceTest {
 
     @GrpcClient
@@ -46,7 +47,7 @@ class GatewayGrpcServiceTest {
                 gateway.describe(DescribeRequest.getDefaultInstance()).await().atMost(Duration.ofSeconds(10));
 
         assertEquals(Role.ROLE_GATEWAY, response.getNode().getRole());
-        assertEquals("/models/test-qwen3-moe", response.getNode().getModelDir());
+        assertEquals(io.moemesh.gateway.FixtureModel.dir().toString(), response.getNode().getModelDir());
         assertEquals("test-qwen3-moe", response.getModelId());
     }
 

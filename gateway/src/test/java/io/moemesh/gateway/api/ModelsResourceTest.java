@@ -10,6 +10,7 @@ import io.restassured.http.ContentType;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
+@io.quarkus.test.common.WithTestResource(io.moemesh.gateway.FixtureModel.class)
 class ModelsResourceTest {
 
     @Test
