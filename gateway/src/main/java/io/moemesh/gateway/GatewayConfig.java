@@ -22,6 +22,13 @@ public interface GatewayConfig {
     @WithDefault("30000")
     long attentionTimeoutMillis();
 
+    /** host:port of a router-service; unset runs the router and every expert in this process (the default). */
+    Optional<String> routerEndpoint();
+
+    /** Deadline of one remote feed-forward (router) call, failover among expert replicas included. */
+    @WithDefault("30000")
+    long routerTimeoutMillis();
+
     /** How activations travel to remote roles: f32 (exact) or bf16 (half the bytes). */
     @WithDefault("f32")
     String wireDtype();

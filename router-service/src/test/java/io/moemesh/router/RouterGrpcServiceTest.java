@@ -16,6 +16,9 @@ import io.moemesh.proto.router.v1.DescribeRequest;
 import io.moemesh.proto.router.v1.DescribeResponse;
 import io.moemesh.proto.router.v1.RouterService;
 import io.quarkus.grpc.GrpcClient;
+import io.moemesh.core.ReferenceFixture;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.smallrye.mutiny.Multi;
 import java.time.Duration;
@@ -24,6 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** Over the real HTTP port, which also carries gRPC (quarkus.grpc.server.use-separate-server=false). */
 @QuarkusTest
+@WithTestResource(value = ExpertMeshResource.class, scope = TestResourceScope.MATCHING_RESOURCES)
 class RouterGrpcServiceTest {
 
     @GrpcClient
@@ -36,18 +40,19 @@ class RouterGrpcServiceTest {
     ServerReflection reflection;
 
     @Test
-    void readinessIsUp() {
-        given().when().get("/q/health/ready").then().statusCode(200).body("status", is("UP"));
+    void readinessIsUpOnceEveryExpertHasAReplica() {
+        given().when().get("/q/health/ready").then().statusCode(200).body("status", is("UP"))
+                .body("checks.find { it.name == 'expert placement' }.data.replicas", is(3));
     }
 
     @Test
-    void describeEchoesTheConfiguredExpertEndpoints() {
+    void describeListsTheConfiguredExpertEndpoints() {
         DescribeResponse response =
                 router.describe(DescribeRequest.getDefaultInstance()).await().atMost(Duration.ofSeconds(10));
 
         assertEquals(Role.ROLE_ROUTER, response.getNode().getRole());
-        assertEquals("/models/test-qwen3-moe", response.getNode().getModelDir());
-        assertEquals(List.of("expert-0:8080", "expert-1:8080"), response.getExpertEndpointsList());
+        assertEquals(ReferenceFixture.modelDir(ExpertMeshResource.MODEL).toString(), response.getNode().getModelDir());
+        assertEquals(List.of(ExpertFleet.endpoints().split(",")), response.getExpertEndpointsList());
     }
 
     @Test

@@ -13,6 +13,7 @@ import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.wire.WireDType;
 import io.moemesh.gateway.GatewayConfig;
 import io.moemesh.gateway.mesh.RemoteAttention;
+import io.moemesh.gateway.mesh.RemoteFeedForward;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
@@ -46,13 +47,17 @@ public class GatewayEngine {
         AttentionBackend attention = config.attentionEndpoint()
                 .<AttentionBackend>map(endpoint -> new RemoteAttention(endpoint, layers, config.attentionTimeoutMillis(), wire))
                 .orElseGet(() -> new LocalAttention(checkpoint, MatMul.vector()));
-        FeedForwardBackend feedForward = new LocalFeedForward(checkpoint,
-                new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector());
+        FeedForwardBackend feedForward = config.routerEndpoint()
+                .<FeedForwardBackend>map(endpoint -> new RemoteFeedForward(endpoint, checkpoint.config().numExperts(),
+                        config.routerTimeoutMillis(), wire, false))
+                .orElseGet(() -> new LocalFeedForward(checkpoint,
+                        new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector()));
         this.model = Qwen3Model.load(checkpoint, attention, feedForward, MatMul.vector());
         this.tokenizer = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : Tokenizer.embeddedQwen3();
         stopTokens.addAll(checkpoint.config().eosTokenIds());
-        LOG.infof("serving %s from %s: attention %s, %d MB loaded here", config.modelId(), dir,
-                config.attentionEndpoint().map(e -> "on " + e).orElse("in-process"), checkpoint.bytesLoaded() >> 20);
+        LOG.infof("serving %s from %s: attention %s, router and experts %s, %d MB loaded here", config.modelId(), dir,
+                config.attentionEndpoint().map(e -> "on " + e).orElse("in-process"),
+                config.routerEndpoint().map(e -> "on " + e).orElse("in-process"), checkpoint.bytesLoaded() >> 20);
     }
 
     public Qwen3Model model() {
