@@ -2,6 +2,7 @@ package io.moemesh.cli;
 
 import io.moemesh.core.chat.ChatRequest;
 import io.moemesh.core.chat.ChatTemplate;
+import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.engine.GenerationResult;
 import io.moemesh.core.engine.Generator;
 import io.moemesh.core.sampling.SamplingParams;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.IntPredicate;
 
 /** Prefill + decode, streaming the text as it is generated (or the ids as JSON with --ids). */
 @Command(name = "generate", mixinStandardHelpOptions = true,
@@ -66,6 +68,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ids", description = "Print one JSON line {\"generated_ids\":[prompt + continuation]} instead of text.")
     boolean ids;
 
+    @Mixin
+    MeshOptions mesh;
+
     @Override
     public Integer call() {
         if (maxNewTokens < 0) {
@@ -79,25 +84,51 @@ final class GenerateCommand implements Callable<Integer> {
         int[] prompt = input.inputIds != null ? input.inputIds.ids() : tokenizer.encode(promptText(dir));
         SamplingParams params = sampling();
         PrintStream out = Output.OUT;
-        try (ModelOptions.Loaded loaded = modelOptions.open(prompt)) {
-            Set<Integer> stops = ignoreEos ? Set.of() : stopTokens(loaded.checkpoint().config().eosTokenIds(), tokenizer, dir);
-            IncrementalDecoder decoder = tokenizer.newDecoder(false);
-            GenerationResult result = new Generator(loaded.model()).generate(prompt, maxNewTokens, params, stops, token -> {
-                if (!ids) {
-                    out.print(decoder.push(token));
-                    out.flush();
-                }
-                return true;
-            });
-            if (ids) {
-                out.println(Json.line(Map.of("generated_ids", result.allIds())));
-            } else {
-                out.print(decoder.flush());
-                out.println();
+        IncrementalDecoder decoder = tokenizer.newDecoder(false);
+        IntPredicate print = token -> {
+            if (!ids) {
+                out.print(decoder.push(token));
+                out.flush();
             }
-            System.err.printf("[INFO] %d prompt tokens, %d generated (%s); prefill %.1f tokens/s, decode %.1f tokens/s%n",
-                    prompt.length, result.generatedIds().length, result.finishReason(),
-                    result.prefillTokensPerSecond(), result.decodeTokensPerSecond());
+            return true;
+        };
+        int[] all;
+        if (mesh.enabled()) {
+            Qwen3Config c = Qwen3Config.load(dir.resolve("config.json"));
+            ModelOptions.checkIds(prompt, c.vocabSize(), dir);
+            List<Integer> generated = new java.util.ArrayList<>();
+            long start = System.nanoTime();
+            GatewayClient.Finish finish;
+            try (LocalMesh m = LocalMesh.start(dir, mesh.expertServices, mesh.replicas(), 0);
+                 GatewayClient gateway = new GatewayClient(m.gatewayEndpoint())) {
+                start = System.nanoTime();
+                finish = gateway.generate(prompt, maxNewTokens, params, ignoreEos, token -> {
+                    generated.add(token);
+                    return print.test(token);
+                });
+            }
+            if (finish.stopToken() >= 0) {
+                generated.add(finish.stopToken());
+            }
+            all = java.util.stream.IntStream.concat(java.util.Arrays.stream(prompt),
+                    generated.stream().mapToInt(Integer::intValue)).toArray();
+            System.err.printf("[INFO] %d prompt tokens, %d generated through the mesh (%s) in %.1f s%n",
+                    prompt.length, generated.size(), finish.reason(), (System.nanoTime() - start) / 1e9);
+        } else {
+            try (ModelOptions.Loaded loaded = modelOptions.open(prompt)) {
+                Set<Integer> stops = ignoreEos ? Set.of() : stopTokens(loaded.checkpoint().config().eosTokenIds(), tokenizer, dir);
+                GenerationResult result = new Generator(loaded.model()).generate(prompt, maxNewTokens, params, stops, print);
+                all = result.allIds();
+                System.err.printf("[INFO] %d prompt tokens, %d generated (%s); prefill %.1f tokens/s, decode %.1f tokens/s%n",
+                        prompt.length, result.generatedIds().length, result.finishReason(),
+                        result.prefillTokensPerSecond(), result.decodeTokensPerSecond());
+            }
+        }
+        if (ids) {
+            out.println(Json.line(Map.of("generated_ids", all)));
+        } else {
+            out.print(decoder.flush());
+            out.println();
         }
         return 0;
     }

@@ -47,17 +47,19 @@ final class ModelOptions {
     Loaded open(int[] promptIds) {
         Checkpoint checkpoint = Checkpoint.open(modelDir(), loadMode());
         try {
-            int vocab = checkpoint.config().vocabSize();
-            for (int id : promptIds) {
-                if (id >= vocab) {
-                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab
-                            + ") of " + checkpoint.dir());
-                }
-            }
+            checkIds(promptIds, checkpoint.config().vocabSize(), checkpoint.dir());
             return new Loaded(checkpoint, Qwen3Model.load(checkpoint, MatMul.vector()));
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
+        }
+    }
+
+    static void checkIds(int[] ids, int vocab, Path dir) {
+        for (int id : ids) {
+            if (id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ") of " + dir);
+            }
         }
     }
 

@@ -90,6 +90,19 @@ public class GatewayGrpcService implements GatewayService {
         }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
+    @Override
+    @io.smallrye.common.annotation.Blocking
+    public Uni<io.moemesh.proto.gateway.v1.ForwardResponse> forward(io.moemesh.proto.gateway.v1.ForwardRequest request) {
+        try {
+            return Uni.createFrom().item(TracedForward.run(engine, request));
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (StatusRuntimeException e) {
+            return Uni.createFrom().failure(Status.fromCode(e.getStatus().getCode())
+                    .withDescription("remote role: " + e.getStatus().getDescription()).asRuntimeException());
+        }
+    }
+
     /** Qwen3's recommended thinking-mode values, overridden by whatever the request sets. */
     private static SamplingParams sampling(Sampling s) {
         SamplingParams d = SamplingParams.qwen3Default(true);

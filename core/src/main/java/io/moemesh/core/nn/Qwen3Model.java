@@ -105,7 +105,7 @@ public final class Qwen3Model implements AutoCloseable {
             inputNorms[layer].apply(h, n, normed);
             add(h, attention.attend(layer, sequenceId, normed, n));
             postAttentionNorms[layer].apply(h, n, normed);
-            FeedForwardBackend.Output mlp = feedForward.forward(layer, normed, n);
+            FeedForwardBackend.Output mlp = feedForward.forward(layer, normed, n, trace != null);
             add(h, mlp.hidden());
             if (trace != null) {
                 if (mlp.routing() != null) {

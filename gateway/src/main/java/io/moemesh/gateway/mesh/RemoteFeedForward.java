@@ -39,9 +39,14 @@ public final class RemoteFeedForward implements FeedForwardBackend {
 
     @Override
     public Output forward(int layer, float[] normedHidden, int tokens) {
+        return forward(layer, normedHidden, tokens, traceRouterLogits);
+    }
+
+    @Override
+    public Output forward(int layer, float[] normedHidden, int tokens, boolean withRouterLogits) {
         int hidden = normedHidden.length / tokens;
         ForwardResponse r = stub.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS).forward(ForwardRequest.newBuilder()
-                .setLayer(layer).setIncludeRouterLogits(traceRouterLogits)
+                .setLayer(layer).setIncludeRouterLogits(withRouterLogits)
                 .setHidden(Tensor.newBuilder().setDtype(wire == WireDType.F32 ? DType.F32 : DType.BF16)
                         .addShape(tokens).addShape(hidden)
                         .setData(UnsafeByteOperations.unsafeWrap(ActivationCodec.encode(normedHidden, wire))))
