@@ -16,7 +16,20 @@ record CliProcess(int exitCode, String stdout, String stderr) {
                 "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(command);
+        return exec(new ProcessBuilder(command), home, args);
+    }
+
+    /** The real ./moe-mesh script at the repository root (integration tests, after `package` built its jar). */
+    static CliProcess script(Path home, String... args) {
+        Path root = Path.of("").toAbsolutePath().getParent();
+        List<String> command = new ArrayList<>(List.of(root.resolve("moe-mesh").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(root.toFile());
+        pb.environment().put("MOEMESH_NO_BUILD", "1");
+        return exec(pb, home, args);
+    }
+
+    private static CliProcess exec(ProcessBuilder pb, Path home, String... args) {
         pb.environment().put("MOEMESH_HOME", home.toString());
         pb.environment().remove("MOEMESH_DEBUG");
         try {
@@ -24,7 +37,7 @@ record CliProcess(int exitCode, String stdout, String stderr) {
             p.getOutputStream().close();
             var out = p.getInputStream().readAllBytes();
             var err = p.getErrorStream().readAllBytes();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            if (!p.waitFor(300, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
                 throw new AssertionError("moe-mesh " + String.join(" ", args) + " did not finish");
             }

@@ -7,12 +7,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.FieldSource;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -26,19 +23,10 @@ class MeshCommandsIT {
     @TempDir
     static Path home;
 
-    private static String[] run(String... args) throws IOException, InterruptedException {
-        Path root = Path.of("").toAbsolutePath().getParent();
-        List<String> cmd = new java.util.ArrayList<>(List.of(root.resolve("moe-mesh").toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile());
-        pb.environment().put("MOEMESH_HOME", home.toString());
-        pb.environment().put("MOEMESH_NO_BUILD", "1");
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(180, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), err);
-        return new String[]{out, err};
+    private static CliProcess run(String... args) {
+        CliProcess p = CliProcess.script(home, args);
+        assertEquals(0, p.exitCode(), p.stderr());
+        return p;
     }
 
     @ParameterizedTest
@@ -64,8 +52,8 @@ class MeshCommandsIT {
             }
         }
         int[] expected = ref.i("generated_ids");
-        String[] gen = run("generate", "--model", ref.dir().toString(), "--input-ids", ids, "--max-new-tokens",
+        CliProcess gen = run("generate", "--model", ref.dir().toString(), "--input-ids", ids, "--max-new-tokens",
                 Integer.toString(expected.length - ref.i("input_ids").length), "--temperature", "0", "--ids", "--mesh", "3");
-        assertEquals("{\"generated_ids\":[" + CliReferenceTest.ids(expected) + "]}", gen[0].strip(), name);
+        assertEquals("{\"generated_ids\":[" + CliReferenceTest.ids(expected) + "]}", gen.stdout().strip(), name);
     }
 }
