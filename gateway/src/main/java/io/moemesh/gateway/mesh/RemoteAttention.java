@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
  * or repeated step instead of silently corrupting the cache.
  */
 public final class RemoteAttention implements AttentionBackend {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(RemoteAttention.class);
     private final ManagedChannel channel;
     private final AttentionServiceGrpc.AttentionServiceBlockingStub stub;
     private final long timeoutMillis;
@@ -61,11 +62,19 @@ public final class RemoteAttention implements AttentionBackend {
         return cached == null ? 0 : java.util.Arrays.stream(cached).max().orElse(0);
     }
 
+    /**
+     * Best effort: release runs in the generator's finally block, often right after the service failed; throwing
+     * here would hide the real error from the client.
+     */
     @Override
     public void release(long sequenceId) {
         if (positions.remove(sequenceId) != null) {
-            stub.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
-                    .release(ReleaseRequest.newBuilder().addSequenceIds(sequenceId).build());
+            try {
+                stub.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+                        .release(ReleaseRequest.newBuilder().addSequenceIds(sequenceId).build());
+            } catch (io.grpc.StatusRuntimeException e) {
+                LOG.warnf("could not release sequence %d on the attention-service: %s", sequenceId, e.getStatus());
+            }
         }
     }
 
