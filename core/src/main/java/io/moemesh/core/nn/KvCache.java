@@ -37,13 +37,4 @@ public final class KvCache {
         System.arraycopy(v, vOffset, values, length * kvDim, kvDim);
         length++;
     }
-
-    /** Drops positions from {@code newLength} on (a rejected continuation, a retried step). */
-    public void truncate(int newLength) {
-        length = Math.min(length, newLength);
-    }
-
-    public long bytes() {
-        return 2L * keys.length * Float.BYTES;
-    }
 }

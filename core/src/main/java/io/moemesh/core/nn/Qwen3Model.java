@@ -147,10 +147,6 @@ public final class Qwen3Model implements AutoCloseable {
         }
     }
 
-    public int cachedTokens(long sequenceId) {
-        return attention.cachedTokens(sequenceId);
-    }
-
     public void release(long sequenceId) {
         attention.release(sequenceId);
     }

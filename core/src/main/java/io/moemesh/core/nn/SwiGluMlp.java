@@ -18,14 +18,6 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 Matrices.load(checkpoint, prefix + "down_proj.weight", hidden, intermediate));
     }
 
-    public int intermediateSize() {
-        return gate.rows();
-    }
-
-    public long bytes() {
-        return gate.bytes() + up.bytes() + down.bytes();
-    }
-
     public float[] forward(float[] x, int tokens, MatMul matMul) {
         float[] g = matMul.apply(gate, x, tokens);
         float[] u = matMul.apply(up, x, tokens);

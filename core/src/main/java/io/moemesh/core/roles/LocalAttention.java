@@ -78,8 +78,4 @@ public final class LocalAttention implements AttentionBackend {
     public void release(long sequenceId) {
         caches.remove(sequenceId);
     }
-
-    public int liveSequences() {
-        return caches.size();
-    }
 }

@@ -42,10 +42,6 @@ public final class LocalExperts implements ExpertBackend {
         return ((long) layer << 32) | expert;
     }
 
-    public boolean hosts(int layer, int expert) {
-        return experts.containsKey(key(layer, expert));
-    }
-
     public int size() {
         return experts.size();
     }

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -126,11 +125,6 @@ public final class Checkpoint implements AutoCloseable {
         return bytesLoaded.get();
     }
 
-    /** Shards opened so far (an expert host opens only those that hold its experts). */
-    public synchronized Set<String> openedShards() {
-        return Set.copyOf(openShards.keySet());
-    }
-
     public TensorSlice tensor(String name) {
         String shard = weightMap.get(name);
         if (shard == null) {
@@ -148,15 +142,6 @@ public final class Checkpoint implements AutoCloseable {
 
     private synchronized SafetensorsFile shard(String fileName) {
         return openShards.computeIfAbsent(fileName, f -> SafetensorsFile.open(dir.resolve(f), arena));
-    }
-
-    /** Every tensor's header entry, shard by shard (reads headers only). */
-    public Map<String, SafetensorsFile.Entry> entries() {
-        Map<String, SafetensorsFile.Entry> out = new LinkedHashMap<>();
-        for (Map.Entry<String, String> e : weightMap.entrySet()) {
-            out.put(e.getKey(), shard(e.getValue()).entry(e.getKey()));
-        }
-        return out;
     }
 
     @Override
