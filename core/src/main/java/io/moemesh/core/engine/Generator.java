@@ -6,7 +6,6 @@ import io.moemesh.core.sampling.SamplingParams;
 
 import java.util.Arrays;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
 
 /**
@@ -14,7 +13,6 @@ import java.util.function.IntPredicate;
  * the token limit or the context length.
  */
 public final class Generator {
-    private static final AtomicLong SEQUENCE_IDS = new AtomicLong();
     private final Qwen3Model model;
 
     public Generator(Qwen3Model model) {
@@ -26,19 +24,10 @@ public final class Generator {
      */
     public GenerationResult generate(int[] prompt, int maxNewTokens, SamplingParams params, Set<Integer> stopTokens,
                                      IntPredicate onToken) {
-        int context = model.config().maxPositionEmbeddings();
-        if (prompt.length == 0) {
-            throw new IllegalArgumentException("the prompt is empty");
-        }
-        if (maxNewTokens < 0) {
-            throw new IllegalArgumentException("max new tokens must be >= 0, got " + maxNewTokens);
-        }
-        if (prompt.length >= context) {
-            throw new IllegalArgumentException("the prompt has " + prompt.length + " tokens; the model's context is "
-                    + context + " tokens");
-        }
-        int budget = Math.min(maxNewTokens, context - prompt.length);
-        long sequence = SEQUENCE_IDS.incrementAndGet();
+        GenerationRequest request = new GenerationRequest(prompt, maxNewTokens, params, stopTokens);
+        request.validate(model.config());
+        int budget = request.budget(model.config());
+        long sequence = SequenceIds.next();
         int[] out = new int[budget];
         int produced = 0;
         String finish = "length";

@@ -8,9 +8,14 @@ import io.moemesh.core.roles.FeedForwardBackend;
 import io.moemesh.core.roles.LocalAttention;
 import io.moemesh.core.roles.LocalExperts;
 import io.moemesh.core.roles.LocalFeedForward;
+import io.moemesh.core.roles.SequenceRows;
 import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.Checkpoint;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Qwen3 / Qwen3-MoE for causal LM, as transformers computes it:
@@ -97,25 +102,7 @@ public final class Qwen3Model implements AutoCloseable {
     public float[] forward(long sequenceId, int[] tokens, boolean allLogits, ForwardTrace trace) {
         int n = tokens.length, hidden = config.hiddenSize();
         float[] h = embed(tokens);
-        if (trace != null) {
-            trace.hiddenStates(0, h.clone(), n);
-        }
-        float[] normed = new float[h.length];
-        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
-            inputNorms[layer].apply(h, n, normed);
-            add(h, attention.attend(layer, sequenceId, normed, n));
-            postAttentionNorms[layer].apply(h, n, normed);
-            FeedForwardBackend.Output mlp = feedForward.forward(layer, normed, n, trace != null);
-            add(h, mlp.hidden());
-            if (trace != null) {
-                if (mlp.routing() != null) {
-                    trace.routing(layer, mlp.routing());
-                }
-                if (layer < config.numHiddenLayers() - 1) {
-                    trace.hiddenStates(layer + 1, h.clone(), n);
-                }
-            }
-        }
+        decoderLayers(h, List.of(new SequenceRows(sequenceId, 0, n)), trace);
         finalNorm.apply(h, n, h);
         if (trace != null) {
             trace.hiddenStates(config.numHiddenLayers(), h.clone(), n);
@@ -128,17 +115,94 @@ public final class Qwen3Model implements AutoCloseable {
         return matMul.apply(lmHead, last, 1);
     }
 
+    /**
+     * One step of continuous batching: every sequence's next tokens go through the layers together, so each layer's
+     * feed-forward (one router round trip in a mesh) and the lm_head read serve the whole batch. Each sequence gets
+     * exactly the numbers it would get alone: attention is per sequence and everything else is per row.
+     *
+     * @return per chunk, the logits of its last position, or null where the chunk did not ask for them
+     */
+    public float[][] step(List<SequenceChunk> chunks) {
+        int hidden = config.hiddenSize(), rows = 0;
+        List<SequenceRows> layout = new ArrayList<>(chunks.size());
+        for (SequenceChunk chunk : chunks) {
+            layout.add(new SequenceRows(chunk.sequenceId(), rows, chunk.tokens().length));
+            rows += chunk.tokens().length;
+        }
+        float[] h = new float[rows * hidden];
+        for (int i = 0; i < chunks.size(); i++) {
+            embed(chunks.get(i).tokens(), h, layout.get(i).firstRow() * hidden);
+        }
+        decoderLayers(h, layout, null);
+        // Only the last row of the sequences that sample now goes through the final norm and lm_head.
+        int wanted = 0;
+        for (SequenceChunk chunk : chunks) {
+            wanted += chunk.wantsLogits() ? 1 : 0;
+        }
+        float[][] logits = new float[chunks.size()][];
+        if (wanted == 0) {
+            return logits;
+        }
+        float[] last = new float[wanted * hidden];
+        int k = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).wantsLogits()) {
+                SequenceRows s = layout.get(i);
+                System.arraycopy(h, (s.firstRow() + s.tokens() - 1) * hidden, last, k++ * hidden, hidden);
+            }
+        }
+        finalNorm.apply(last, wanted, last);
+        float[] all = matMul.apply(lmHead, last, wanted);
+        int vocab = config.vocabSize();
+        k = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            if (chunks.get(i).wantsLogits()) {
+                logits[i] = Arrays.copyOfRange(all, k * vocab, (k + 1) * vocab);
+                k++;
+            }
+        }
+        return logits;
+    }
+
+    /** h ← the residual stream after every decoder layer, for the step's rows laid out as {@code batch}. */
+    private void decoderLayers(float[] h, List<SequenceRows> batch, ForwardTrace trace) {
+        int hidden = config.hiddenSize(), n = h.length / hidden;
+        float[] normed = new float[h.length];
+        if (trace != null) {
+            trace.hiddenStates(0, h.clone(), n);
+        }
+        for (int layer = 0; layer < config.numHiddenLayers(); layer++) {
+            inputNorms[layer].apply(h, n, normed);
+            add(h, attention.attend(layer, batch, normed, hidden));
+            postAttentionNorms[layer].apply(h, n, normed);
+            FeedForwardBackend.Output mlp = feedForward.forward(layer, normed, n, trace != null);
+            add(h, mlp.hidden());
+            if (trace != null) {
+                if (mlp.routing() != null) {
+                    trace.routing(layer, mlp.routing());
+                }
+                if (layer < config.numHiddenLayers() - 1) {
+                    trace.hiddenStates(layer + 1, h.clone(), n);
+                }
+            }
+        }
+    }
+
     private float[] embed(int[] tokens) {
+        float[] h = new float[tokens.length * config.hiddenSize()];
+        embed(tokens, h, 0);
+        return h;
+    }
+
+    private void embed(int[] tokens, float[] h, int offset) {
         int hidden = config.hiddenSize();
-        float[] h = new float[tokens.length * hidden];
         for (int t = 0; t < tokens.length; t++) {
             if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
                 throw new IllegalArgumentException("token id " + tokens[t] + " is outside the vocabulary [0, "
                         + config.vocabSize() + ")");
             }
-            embedTokens.row(tokens[t], h, t * hidden);
+            embedTokens.row(tokens[t], h, offset + t * hidden);
         }
-        return h;
     }
 
     private static void add(float[] acc, float[] delta) {

@@ -13,6 +13,25 @@ public interface AttentionBackend extends AutoCloseable {
      */
     float[] attend(int layer, long sequenceId, float[] normedHidden, int tokens);
 
+    /**
+     * One layer for a step batch of several sequences, their rows concatenated in {@code normedRows}. The result
+     * is exactly what {@link #attend(int, long, float[], int)} gives each sequence alone; a remote backend sends
+     * the sequences together so that the step pays one round trip per layer, not one per sequence.
+     *
+     * @return [rows, hidden] attention outputs in the same row order
+     */
+    default float[] attend(int layer, java.util.List<SequenceRows> batch, float[] normedRows, int hidden) {
+        if (batch.size() == 1) {
+            return attend(layer, batch.get(0).sequenceId(), normedRows, batch.get(0).tokens());
+        }
+        float[] out = new float[normedRows.length];
+        for (SequenceRows s : batch) {
+            float[] x = java.util.Arrays.copyOfRange(normedRows, s.firstRow() * hidden, (s.firstRow() + s.tokens()) * hidden);
+            System.arraycopy(attend(layer, s.sequenceId(), x, s.tokens()), 0, out, s.firstRow() * hidden, x.length);
+        }
+        return out;
+    }
+
     /** Tokens cached for the sequence (the position of its next token); 0 if unknown. */
     int cachedTokens(long sequenceId);
 
