@@ -32,4 +32,16 @@ public interface GatewayConfig {
     /** How activations travel to remote roles: f32 (exact) or bf16 (half the bytes). */
     @WithDefault("f32")
     String wireDtype();
+
+    /** Sequences decoded together in one step (continuous batching). */
+    @WithDefault("32")
+    int maxBatch();
+
+    /** Prompt tokens prefilled in one step, over all new sequences: bounds how long a long prompt stalls others. */
+    @WithDefault("256")
+    int prefillChunk();
+
+    /** Requests waiting for a place in the batch; beyond it a request is refused (RESOURCE_EXHAUSTED / 429). */
+    @WithDefault("256")
+    int maxQueue();
 }

@@ -2,10 +2,15 @@ package io.moemesh.gateway;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.moemesh.core.engine.Generator;
+import io.moemesh.core.engine.GenerationRequest;
+import io.moemesh.core.engine.GenerationResult;
+import io.moemesh.core.engine.QueueFullException;
+import io.moemesh.core.engine.Scheduler;
+import io.moemesh.core.engine.TokenSink;
 import io.moemesh.core.sampling.SamplingParams;
 import io.moemesh.core.tokenizer.IncrementalDecoder;
 import io.moemesh.gateway.engine.GatewayEngine;
+import io.moemesh.gateway.mesh.HopStats;
 import io.moemesh.proto.common.v1.NodeInfo;
 import io.moemesh.proto.common.v1.Role;
 import io.moemesh.proto.gateway.v1.DescribeRequest;
@@ -13,11 +18,12 @@ import io.moemesh.proto.gateway.v1.DescribeResponse;
 import io.moemesh.proto.gateway.v1.GatewayService;
 import io.moemesh.proto.gateway.v1.GenerateRequest;
 import io.moemesh.proto.gateway.v1.GenerateResponse;
+import io.moemesh.proto.gateway.v1.MeshStatsRequest;
+import io.moemesh.proto.gateway.v1.MeshStatsResponse;
 import io.moemesh.proto.gateway.v1.Sampling;
 import io.quarkus.grpc.GrpcService;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.infrastructure.Infrastructure;
 
 import java.util.Set;
 
@@ -43,51 +49,84 @@ public class GatewayGrpcService implements GatewayService {
 
     @Override
     public Multi<GenerateResponse> generate(GenerateRequest request) {
-        int[] prompt;
-        SamplingParams params;
+        GenerationRequest generation;
         try {
-            prompt = request.getPromptIdsCount() > 0 ? request.getPromptIdsList().stream().mapToInt(Integer::intValue).toArray()
+            int[] prompt = request.getPromptIdsCount() > 0
+                    ? request.getPromptIdsList().stream().mapToInt(Integer::intValue).toArray()
                     : engine.tokenizer().encode(request.getPrompt());
-            int vocab = engine.model().config().vocabSize();
-            for (int id : prompt) {
-                if (id < 0 || id >= vocab) {
-                    throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-                }
-            }
-            params = sampling(request.getSampling());
+            generation = new GenerationRequest(prompt, request.getMaxNewTokens(), sampling(request.getSampling()),
+                    request.getIgnoreEos() ? Set.of() : engine.stopTokens());
+            generation.validate(engine.model().config());
         } catch (IllegalArgumentException e) {
             return Multi.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
         }
-        Set<Integer> stops = request.getIgnoreEos() ? Set.of() : engine.stopTokens();
         return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             IncrementalDecoder decoder = engine.tokenizer().newDecoder(false);
             try {
-                var result = new Generator(engine.model()).generate(prompt, request.getMaxNewTokens(), params, stops, token -> {
-                    emitter.emit(GenerateResponse.newBuilder().setTokenId(token).setText(decoder.push(token)).build());
-                    return !emitter.isCancelled();
+                Scheduler.Generation handle = engine.scheduler().submit(generation, new TokenSink() {
+                    @Override
+                    public boolean onToken(int token) {
+                        emitter.emit(GenerateResponse.newBuilder().setTokenId(token).setText(decoder.push(token)).build());
+                        return !emitter.isCancelled();
+                    }
+
+                    @Override
+                    public void onFinish(GenerationResult result) {
+                        int[] generated = result.generatedIds();
+                        int last = generated.length > 0 ? generated[generated.length - 1] : -1;
+                        // A stop token is not streamed as a token: it comes with the finish reason.
+                        emitter.emit(GenerateResponse.newBuilder()
+                                .setTokenId(generation.stopTokens().contains(last) ? last : -1)
+                                .setText(decoder.flush()).setFinishReason(result.finishReason()).build());
+                        emitter.complete();
+                    }
+
+                    @Override
+                    public void onError(RuntimeException error) {
+                        emitter.fail(clientStatus(error));
+                    }
                 });
-                int[] generated = result.generatedIds();
-                if (generated.length > 0 && stops.contains(generated[generated.length - 1])) {
-                    // the stop token was not streamed: send it with the finish reason
-                    emitter.emit(GenerateResponse.newBuilder().setTokenId(generated[generated.length - 1])
-                            .setText(decoder.flush()).setFinishReason(result.finishReason()).build());
-                } else {
-                    emitter.emit(GenerateResponse.newBuilder().setTokenId(-1).setText(decoder.flush())
-                            .setFinishReason(result.finishReason()).build());
-                }
-                emitter.complete();
-            } catch (IllegalArgumentException e) {
-                emitter.fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-            } catch (StatusRuntimeException e) {
-                // A remote role's failure reaches the client with its code; a deadline means the role is unavailable.
-                Status.Code code = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED ? Status.Code.UNAVAILABLE
-                        : e.getStatus().getCode();
-                emitter.fail(Status.fromCode(code).withDescription("remote role: " + e.getStatus().getDescription())
-                        .asRuntimeException());
-            } catch (RuntimeException e) {
-                emitter.fail(Status.INTERNAL.withDescription(e.toString()).asRuntimeException());
+                emitter.onTermination(handle::cancel);
+            } catch (QueueFullException e) {
+                emitter.fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
             }
-        }).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
+        });
+    }
+
+    /** A remote role's failure reaches the client with its code; a deadline means the role is unavailable. */
+    private static StatusRuntimeException clientStatus(RuntimeException error) {
+        if (error instanceof StatusRuntimeException e) {
+            Status.Code code = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED ? Status.Code.UNAVAILABLE
+                    : e.getStatus().getCode();
+            return Status.fromCode(code).withDescription("remote role: " + e.getStatus().getDescription()).asRuntimeException();
+        }
+        if (error instanceof IllegalArgumentException) {
+            return Status.INVALID_ARGUMENT.withDescription(error.getMessage()).asRuntimeException();
+        }
+        return Status.INTERNAL.withDescription(error.toString()).asRuntimeException();
+    }
+
+    @Override
+    @io.smallrye.common.annotation.Blocking
+    public Uni<MeshStatsResponse> meshStats(MeshStatsRequest request) {
+        MeshStatsResponse.Builder out = MeshStatsResponse.newBuilder()
+                .setSteps(engine.scheduler().steps()).setStepSequences(engine.scheduler().stepSequences());
+        try {
+            engine.remoteFeedForward().ifPresent(router -> {
+                out.setRouter(hop(router.stats().snapshot(request.getReset())));
+                out.setExperts(router.expertWire());
+            });
+            engine.remoteAttention().ifPresent(attention -> out.setAttention(hop(attention.stats().snapshot(request.getReset()))));
+        } catch (StatusRuntimeException e) {
+            return Uni.createFrom().failure(clientStatus(e));
+        }
+        return Uni.createFrom().item(out.build());
+    }
+
+    private static io.moemesh.proto.common.v1.HopStats hop(HopStats.Snapshot s) {
+        return io.moemesh.proto.common.v1.HopStats.newBuilder()
+                .setExchanges(s.exchanges()).setRows(s.rows()).setP50Micros(s.p50Micros()).setP99Micros(s.p99Micros())
+                .setBytesSent(s.bytesSent()).setBytesReceived(s.bytesReceived()).build();
     }
 
     @Override

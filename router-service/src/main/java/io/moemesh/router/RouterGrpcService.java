@@ -35,7 +35,7 @@ public class RouterGrpcService implements RouterService {
 
     @Override
     public Uni<DescribeResponse> describe(DescribeRequest request) {
-        return Uni.createFrom().item(description);
+        return Uni.createFrom().item(description.toBuilder().setExpertWire(mesh.wireCounters().snapshot()).build());
     }
 
     @Override

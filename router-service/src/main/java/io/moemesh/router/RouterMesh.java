@@ -9,6 +9,7 @@ import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.wire.WireDType;
 import io.moemesh.router.dispatch.ExpertReplica;
 import io.moemesh.router.dispatch.ExpertTokenCounters;
+import io.moemesh.router.dispatch.ExpertWireCounters;
 import io.moemesh.router.dispatch.Placement;
 import io.moemesh.router.dispatch.RemoteExperts;
 import io.quarkus.runtime.ShutdownEvent;
@@ -36,6 +37,7 @@ public class RouterMesh {
     private final Placement placement;
     private final LocalFeedForward feedForward;
     private final ScheduledExecutorService refresher;
+    private final ExpertWireCounters wireCounters;
 
     public RouterMesh(RouterConfig config, MeterRegistry registry) {
         this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY);
@@ -47,8 +49,9 @@ public class RouterMesh {
         // A short Describe deadline: refresh walks the replicas one by one, and a dead one costs the whole deadline.
         this.placement = new Placement(c, replicas, Math.min(config.expertTimeoutMillis(), 1000));
         WireDType wire = WireDType.valueOf(config.expertWireDtype().toUpperCase(Locale.ROOT));
+        this.wireCounters = new ExpertWireCounters(registry);
         RemoteExperts experts = new RemoteExperts(placement,
-                new ExpertTokenCounters(registry, c.numHiddenLayers(), Math.max(c.numExperts(), 0)),
+                new ExpertTokenCounters(registry, c.numHiddenLayers(), Math.max(c.numExperts(), 0)), wireCounters,
                 config.expertTimeoutMillis(), wire);
         this.feedForward = new LocalFeedForward(checkpoint, experts, MatMul.vector());
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -90,6 +93,10 @@ public class RouterMesh {
 
     public Placement placement() {
         return placement;
+    }
+
+    public ExpertWireCounters wireCounters() {
+        return wireCounters;
     }
 
     public LocalFeedForward feedForward() {

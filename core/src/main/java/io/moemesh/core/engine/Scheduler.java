@@ -55,6 +55,7 @@ public final class Scheduler implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private long steps;
+    private long stepSequences;
 
     public Scheduler(Qwen3Model model, Options options) {
         this.model = model;
@@ -93,6 +94,11 @@ public final class Scheduler implements AutoCloseable {
     /** Steps run so far (for tests and metrics). */
     public synchronized long steps() {
         return steps;
+    }
+
+    /** Sequences in those steps, summed: divided by {@link #steps()}, the mean batch. */
+    public synchronized long stepSequences() {
+        return stepSequences;
     }
 
     private void loop() {
@@ -150,6 +156,7 @@ public final class Scheduler implements AutoCloseable {
         }
         synchronized (this) {
             steps++;
+            stepSequences += chunks.size();
         }
         for (int i = 0; i < inStep.size(); i++) {
             Running r = inStep.get(i);

@@ -1,5 +1,6 @@
 package io.moemesh.gateway.engine;
 
+import io.moemesh.core.engine.Scheduler;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.nn.Qwen3Model;
 import io.moemesh.core.roles.AttentionBackend;
@@ -23,6 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -38,21 +40,25 @@ public class GatewayEngine {
     private final Qwen3Model model;
     private final Tokenizer tokenizer;
     private final Set<Integer> stopTokens = new HashSet<>();
+    private final Scheduler scheduler;
+    private final RemoteAttention remoteAttention;
+    private final RemoteFeedForward remoteFeedForward;
 
     public GatewayEngine(GatewayConfig config) {
         Path dir = Path.of(config.modelDir());
         this.checkpoint = Checkpoint.open(dir, LoadMode.MEMORY);
         WireDType wire = WireDType.valueOf(config.wireDtype().toUpperCase(Locale.ROOT));
         int layers = checkpoint.config().numHiddenLayers();
-        AttentionBackend attention = config.attentionEndpoint()
-                .<AttentionBackend>map(endpoint -> new RemoteAttention(endpoint, layers, config.attentionTimeoutMillis(), wire))
-                .orElseGet(() -> new LocalAttention(checkpoint, MatMul.vector()));
-        FeedForwardBackend feedForward = config.routerEndpoint()
-                .<FeedForwardBackend>map(endpoint -> new RemoteFeedForward(endpoint, checkpoint.config().numExperts(),
-                        config.routerTimeoutMillis(), wire, false))
-                .orElseGet(() -> new LocalFeedForward(checkpoint,
-                        new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector()));
+        this.remoteAttention = config.attentionEndpoint()
+                .map(endpoint -> new RemoteAttention(endpoint, layers, config.attentionTimeoutMillis(), wire)).orElse(null);
+        this.remoteFeedForward = config.routerEndpoint()
+                .map(endpoint -> new RemoteFeedForward(endpoint, checkpoint.config().numExperts(),
+                        config.routerTimeoutMillis(), wire, false)).orElse(null);
+        AttentionBackend attention = remoteAttention != null ? remoteAttention : new LocalAttention(checkpoint, MatMul.vector());
+        FeedForwardBackend feedForward = remoteFeedForward != null ? remoteFeedForward : new LocalFeedForward(checkpoint,
+                new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector());
         this.model = Qwen3Model.load(checkpoint, attention, feedForward, MatMul.vector());
+        this.scheduler = new Scheduler(model, new Scheduler.Options(config.maxBatch(), config.prefillChunk(), config.maxQueue()));
         this.tokenizer = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : Tokenizer.embeddedQwen3();
         stopTokens.addAll(checkpoint.config().eosTokenIds());
         LOG.infof("serving %s from %s: attention %s, router and experts %s, %d MB loaded here", config.modelId(), dir,
@@ -72,8 +78,24 @@ public class GatewayEngine {
         return stopTokens;
     }
 
+    /** Continuous batching over the model: every generation goes through it. */
+    public Scheduler scheduler() {
+        return scheduler;
+    }
+
+    /** The router-service hop, when the feed-forward role is remote. */
+    public Optional<RemoteFeedForward> remoteFeedForward() {
+        return Optional.ofNullable(remoteFeedForward);
+    }
+
+    /** The attention-service hop, when attention is remote. */
+    public Optional<RemoteAttention> remoteAttention() {
+        return Optional.ofNullable(remoteAttention);
+    }
+
     @PreDestroy
     void close() {
+        scheduler.close();
         model.close();
         checkpoint.close();
     }

@@ -8,20 +8,26 @@ import io.moemesh.core.roles.FeedForwardBackend;
 import io.moemesh.core.wire.ActivationCodec;
 import io.moemesh.core.wire.WireDType;
 import io.moemesh.proto.common.v1.DType;
+import io.moemesh.proto.common.v1.ExpertWireStats;
+import io.moemesh.proto.router.v1.DescribeRequest;
 import io.moemesh.proto.common.v1.Tensor;
 import io.moemesh.proto.router.v1.ForwardRequest;
 import io.moemesh.proto.router.v1.ForwardResponse;
 import io.moemesh.proto.router.v1.RouterServiceGrpc;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The feed-forward half of every layer on a router-service: it gates, dispatches to the expert replicas and
- * gathers (or runs the dense MLP). One long-lived channel; a batch of token rows per layer per call.
+ * gathers (or runs the dense MLP). One long-lived channel and one long-lived ForwardStream; the whole step batch's
+ * rows go in one message per layer.
  */
 public final class RemoteFeedForward implements FeedForwardBackend {
     private final ManagedChannel channel;
-    private final RouterServiceGrpc.RouterServiceBlockingStub stub;
+    private final PipelinedStream<ForwardRequest, ForwardResponse> stream;
+    private final HopStats stats = new HopStats();
+    private long requestIds;
     private final long timeoutMillis;
     private final WireDType wire;
     private final boolean traceRouterLogits;
@@ -30,7 +36,8 @@ public final class RemoteFeedForward implements FeedForwardBackend {
     /** @param traceRouterLogits ask for the gate logits too (the `forward` command shows them; serving does not) */
     public RemoteFeedForward(String endpoint, int numExperts, long timeoutMillis, WireDType wire, boolean traceRouterLogits) {
         this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
-        this.stub = RouterServiceGrpc.newBlockingStub(channel);
+        RouterServiceGrpc.RouterServiceStub stub = RouterServiceGrpc.newStub(channel);
+        this.stream = new PipelinedStream<>("router-service " + endpoint, stub::forwardStream);
         this.timeoutMillis = timeoutMillis;
         this.wire = wire;
         this.traceRouterLogits = traceRouterLogits;
@@ -45,12 +52,15 @@ public final class RemoteFeedForward implements FeedForwardBackend {
     @Override
     public Output forward(int layer, float[] normedHidden, int tokens, boolean withRouterLogits) {
         int hidden = normedHidden.length / tokens;
-        ForwardResponse r = stub.withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS).forward(ForwardRequest.newBuilder()
-                .setLayer(layer).setIncludeRouterLogits(withRouterLogits)
+        ForwardRequest request = ForwardRequest.newBuilder()
+                .setRequestId(nextRequestId()).setLayer(layer).setIncludeRouterLogits(withRouterLogits)
                 .setHidden(Tensor.newBuilder().setDtype(wire == WireDType.F32 ? DType.F32 : DType.BF16)
                         .addShape(tokens).addShape(hidden)
                         .setData(UnsafeByteOperations.unsafeWrap(ActivationCodec.encode(normedHidden, wire))))
-                .build());
+                .build();
+        long start = System.nanoTime();
+        ForwardResponse r = stream.exchange(List.of(request), timeoutMillis).get(0);
+        stats.record(System.nanoTime() - start, tokens, request.getSerializedSize(), r.getSerializedSize());
         float[] out = decode(r.getHidden(), tokens, hidden);
         Routing routing = null;
         if (r.getTopK() > 0) {
@@ -65,6 +75,21 @@ public final class RemoteFeedForward implements FeedForwardBackend {
         return new Output(out, routing);
     }
 
+    private synchronized long nextRequestId() {
+        return ++requestIds;
+    }
+
+    /** The router's cumulative traffic to its expert replicas (from its Describe). */
+    public ExpertWireStats expertWire() {
+        return RouterServiceGrpc.newBlockingStub(channel).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+                .describe(DescribeRequest.getDefaultInstance()).getExpertWire();
+    }
+
+    /** Per-layer round trips to the router and the bytes they carried. */
+    public HopStats stats() {
+        return stats;
+    }
+
     private static float[] decode(Tensor t, int rows, int cols) {
         return ActivationCodec.decode(t.getData().asReadOnlyByteBuffer(),
                 t.getDtype() == DType.F32 ? WireDType.F32 : WireDType.BF16, rows, cols);
@@ -72,6 +97,7 @@ public final class RemoteFeedForward implements FeedForwardBackend {
 
     @Override
     public void close() {
+        stream.close();
         channel.shutdownNow();
     }
 }

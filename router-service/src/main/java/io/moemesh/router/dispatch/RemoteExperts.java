@@ -9,6 +9,7 @@ import io.moemesh.core.wire.ActivationCodec;
 import io.moemesh.core.wire.WireDType;
 import io.moemesh.proto.common.v1.DType;
 import io.moemesh.proto.common.v1.Tensor;
+import io.moemesh.proto.expert.v1.ComputeRequest;
 import io.moemesh.proto.expert.v1.ComputeResponse;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,12 +34,15 @@ public final class RemoteExperts implements ExpertBackend {
 
     private final Placement placement;
     private final ExpertTokenCounters counters;
+    private final ExpertWireCounters wireCounters;
     private final long timeoutMillis;
     private final WireDType wire;
 
-    public RemoteExperts(Placement placement, ExpertTokenCounters counters, long timeoutMillis, WireDType wire) {
+    public RemoteExperts(Placement placement, ExpertTokenCounters counters, ExpertWireCounters wireCounters,
+                         long timeoutMillis, WireDType wire) {
         this.placement = placement;
         this.counters = counters;
+        this.wireCounters = wireCounters;
         this.timeoutMillis = timeoutMillis;
         this.wire = wire;
     }
@@ -46,6 +50,7 @@ public final class RemoteExperts implements ExpertBackend {
     @Override
     public float[] compute(ExpertBatch batch) {
         countTokens(batch);
+        wireCounters.batch(batch.tokens());
         float[] out = new float[batch.tokens() * batch.hidden()];
         boolean[] pending = new boolean[batch.experts().length];
         for (int a = 0; a < pending.length; a++) {
@@ -60,14 +65,20 @@ public final class RemoteExperts implements ExpertBackend {
                 return out;
             }
             List<CompletableFuture<ComputeResponse>> calls = new ArrayList<>(plan.size());
-            for (ReplicaBatch part : plan) {
-                calls.add(send(part, batch));
+            int[] requestBytes = new int[plan.size()];
+            for (int i = 0; i < plan.size(); i++) {
+                ComputeRequest request = plan.get(i).request(batch, wire);
+                requestBytes[i] = request.getSerializedSize();
+                calls.add(send(plan.get(i), request));
             }
             // Add in plan order, not arrival order: the same placement gives the same float sums every time.
             for (int i = 0; i < plan.size(); i++) {
                 ReplicaBatch part = plan.get(i);
                 try {
-                    Tensor sums = calls.get(i).get().getPartialSums();
+                    ComputeResponse response = calls.get(i).get();
+                    wireCounters.exchange(part.rows().length, (long) batch.hidden() * wire.bytesPerElement(),
+                            requestBytes[i], response.getSerializedSize());
+                    Tensor sums = response.getPartialSums();
                     float[] partial = ActivationCodec.decode(sums.getData().asReadOnlyByteBuffer(),
                             sums.getDtype() == DType.BF16 ? WireDType.BF16 : WireDType.F32,
                             part.rows().length, batch.hidden());
@@ -169,14 +180,14 @@ public final class RemoteExperts implements ExpertBackend {
         return best;
     }
 
-    private CompletableFuture<ComputeResponse> send(ReplicaBatch part, ExpertBatch batch) {
+    private CompletableFuture<ComputeResponse> send(ReplicaBatch part, ComputeRequest request) {
         CompletableFuture<ComputeResponse> result = new CompletableFuture<>();
         int rows = part.rows().length;
         ExpertReplica replica = part.replica();
         replica.started(rows);
         try {
             replica.stub().withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
-                    .compute(part.request(batch, wire), new StreamObserver<>() {
+                    .compute(request, new StreamObserver<>() {
                         @Override
                         public void onNext(ComputeResponse value) {
                             result.complete(value);

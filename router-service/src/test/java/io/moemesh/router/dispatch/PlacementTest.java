@@ -37,8 +37,8 @@ class PlacementTest {
             assertTrue(placement.down().containsKey("127.0.0.1:1"), placement.down()::toString);
 
             RemoteExperts experts = new RemoteExperts(placement,
-                    new ExpertTokenCounters(new SimpleMeterRegistry(), c.numHiddenLayers(), c.numExperts()), 300,
-                    WireDType.F32);
+                    new ExpertTokenCounters(new SimpleMeterRegistry(), c.numHiddenLayers(), c.numExperts()),
+                    new ExpertWireCounters(new SimpleMeterRegistry()), 300, WireDType.F32);
             int hidden = c.hiddenSize();
             StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> experts.compute(
                     new ExpertBatch(2, 1, hidden, new float[hidden], 1, new int[] {7}, new float[] {1f})));
