@@ -10,6 +10,8 @@ import io.moemesh.proto.gateway.v1.ForwardResponse;
 import io.moemesh.proto.gateway.v1.GatewayServiceGrpc;
 import io.moemesh.proto.gateway.v1.GenerateRequest;
 import io.moemesh.proto.gateway.v1.GenerateResponse;
+import io.moemesh.proto.gateway.v1.MeshStatsRequest;
+import io.moemesh.proto.gateway.v1.MeshStatsResponse;
 import io.moemesh.proto.gateway.v1.Sampling;
 
 import java.nio.ByteBuffer;
@@ -64,6 +66,11 @@ final class GatewayClient implements AutoCloseable {
             }
             return new Finish("stop", -1);
         });
+    }
+
+    /** The gateway's hop statistics (and the router's expert traffic); {@code reset} starts a new window after. */
+    MeshStatsResponse meshStats(boolean reset) {
+        return call(() -> stub.meshStats(MeshStatsRequest.newBuilder().setReset(reset).build()));
     }
 
     static float[] floats(Tensor t) {

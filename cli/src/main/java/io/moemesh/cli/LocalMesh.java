@@ -26,6 +26,11 @@ final class LocalMesh implements AutoCloseable {
 
     /** Starts everything and returns once the gateway is ready; progress goes to stderr. */
     static LocalMesh start(Path model, int expertServices, int replicas, int gatewayPort) {
+        return start(model, expertServices, replicas, gatewayPort, true);
+    }
+
+    /** @param remoteAttention run attention on an attention-service; false keeps it in the gateway (its default) */
+    static LocalMesh start(Path model, int expertServices, int replicas, int gatewayPort, boolean remoteAttention) {
         Qwen3Config c = Qwen3Config.load(model.resolve("config.json"));
         List<String> hosted = c.isMoe()
                 ? ExpertPlacement.spread(c.numHiddenLayers(), c.numExperts(), expertServices, replicas) : List.of();
@@ -34,7 +39,7 @@ final class LocalMesh implements AutoCloseable {
         Thread stopper = new Thread(mesh::close, "local-mesh-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
-            mesh.launch(root, model.toAbsolutePath().toString(), gatewayPort);
+            mesh.launch(root, model.toAbsolutePath().toString(), gatewayPort, remoteAttention);
         } catch (RuntimeException e) {
             mesh.close();
             throw e;
@@ -42,14 +47,14 @@ final class LocalMesh implements AutoCloseable {
         return mesh;
     }
 
-    private void launch(Path root, String model, int gatewayPort) {
+    private void launch(Path root, String model, int gatewayPort, boolean remoteAttention) {
         List<MeshProcess> experts = new ArrayList<>();
         for (int i = 0; i < hosted.size(); i++) {
             experts.add(add(MeshProcess.start(root, "expert-service", "expert-" + i, 0,
                     Map.of("moemesh.expert.model-dir", model, "moemesh.expert.hosted", hosted.get(i)), logs)));
         }
-        MeshProcess attention = add(MeshProcess.start(root, "attention-service", "attention", 0,
-                Map.of("moemesh.attention.model-dir", model), logs));
+        MeshProcess attention = remoteAttention ? add(MeshProcess.start(root, "attention-service", "attention", 0,
+                Map.of("moemesh.attention.model-dir", model), logs)) : null;
         for (MeshProcess p : List.copyOf(processes)) {   // the JVMs start in parallel; wait for all
             ready(p);
         }
@@ -57,10 +62,13 @@ final class LocalMesh implements AutoCloseable {
                 "moemesh.router.model-dir", model,
                 "moemesh.router.expert-endpoints", String.join(",", experts.stream().map(MeshProcess::endpoint).toList())), logs));
         ready(router);
-        gateway = add(MeshProcess.start(root, "gateway", "gateway", gatewayPort, Map.of(
+        Map<String, String> gatewayConfig = new java.util.HashMap<>(Map.of(
                 "moemesh.gateway.model-dir", model,
-                "moemesh.gateway.attention-endpoint", attention.endpoint(),
-                "moemesh.gateway.router-endpoint", router.endpoint()), logs));
+                "moemesh.gateway.router-endpoint", router.endpoint()));
+        if (attention != null) {
+            gatewayConfig.put("moemesh.gateway.attention-endpoint", attention.endpoint());
+        }
+        gateway = add(MeshProcess.start(root, "gateway", "gateway", gatewayPort, gatewayConfig, logs));
         ready(gateway);
         for (int i = 0; i < hosted.size(); i++) {
             System.err.printf("[INFO] expert-%d hosts %s%n", i, hosted.get(i));

@@ -2,18 +2,13 @@ package io.moemesh.core.embedded;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.moemesh.core.weights.CheckpointException;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The model the commands use when given none: a small Qwen3-MoE with the real Qwen3 tokenizer and vocabulary
@@ -77,32 +72,11 @@ public final class EmbeddedModel {
 
     /** The embedded model's directory, written on first use (a few seconds, ~100 MB). */
     public static Path ensure(Consumer<String> progress) {
-        Path dir = home().resolve(NAME);
-        if (Files.isRegularFile(dir.resolve("config.json"))) {
-            return dir;
-        }
-        progress.accept("writing the embedded default model (random weights, real Qwen3 tokenizer) to " + dir);
-        Path tmp = home().resolve(NAME + ".tmp-" + ProcessHandle.current().pid());
-        try {
-            deleteRecursively(tmp);
-            SyntheticCheckpoint.write(tmp, new SyntheticCheckpoint.Spec(config(), SEED, 0.08, 2), progress);
-            copyResource("tokenizer.json", tmp);
-            copyResource("tokenizer_config.json", tmp);
-            try {
-                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, dir);
-            }
-        } catch (IOException e) {
-            if (Files.isRegularFile(dir.resolve("config.json"))) {
-                return dir;   // another process finished first
-            }
-            throw new CheckpointException(dir + ": cannot write the embedded model: " + e.getMessage(), e);
-        } finally {
-            deleteRecursively(tmp);
-        }
-        progress.accept("embedded default model ready at " + dir);
-        return dir;
+        return SyntheticCheckpoint.ensure(home().resolve(NAME), new SyntheticCheckpoint.Spec(config(), SEED, 0.08, 2),
+                "the embedded default model (random weights, real Qwen3 tokenizer)", progress, dir -> {
+                    copyResource("tokenizer.json", dir);
+                    copyResource("tokenizer_config.json", dir);
+                });
     }
 
     private static void copyResource(String name, Path dir) throws IOException {
@@ -111,23 +85,6 @@ public final class EmbeddedModel {
                 throw new IOException("resource " + name + " is missing from the jar");
             }
             Files.copy(in, dir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-        }
-    }
-
-    private static void deleteRecursively(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.delete(f);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort: a leftover temp directory is harmless
         }
     }
 }

@@ -8,6 +8,11 @@ import io.moemesh.core.weights.CheckpointException;
 import io.moemesh.core.weights.SafetensorsWriter;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,6 +33,60 @@ public final class SyntheticCheckpoint {
     }
 
     public record Spec(ObjectNode config, long seed, double std, int shards) {
+    }
+
+    /** More files a model directory needs besides the weights (a tokenizer), written before it is published. */
+    @FunctionalInterface
+    public interface Extras {
+        void writeInto(Path dir) throws IOException;
+    }
+
+    /**
+     * The directory of a synthetic model, written on first use: into a temporary directory, then moved into place,
+     * so a crash or a second process never leaves a half-written model that looks complete.
+     */
+    public static Path ensure(Path dir, Spec spec, String what, Consumer<String> progress, Extras extras) {
+        if (Files.isRegularFile(dir.resolve("config.json"))) {
+            return dir;
+        }
+        progress.accept("writing " + what + " to " + dir);
+        Path tmp = dir.resolveSibling(dir.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+        try {
+            deleteRecursively(tmp);
+            write(tmp, spec, progress);
+            extras.writeInto(tmp);
+            try {
+                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, dir);
+            }
+        } catch (IOException e) {
+            if (Files.isRegularFile(dir.resolve("config.json"))) {
+                return dir;   // another process finished first
+            }
+            throw new CheckpointException(dir + ": cannot write " + what + ": " + e.getMessage(), e);
+        } finally {
+            deleteRecursively(tmp);
+        }
+        progress.accept(what + " ready at " + dir);
+        return dir;
+    }
+
+    private static void deleteRecursively(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(p)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(f -> {
+                try {
+                    Files.delete(f);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort: a leftover temp directory is harmless
+        }
     }
 
     public static void write(Path dir, Spec spec, Consumer<String> progress) {
