@@ -5,6 +5,7 @@ import io.moemesh.core.tensor.F16Matrix;
 import io.moemesh.core.tensor.F32Matrix;
 import io.moemesh.core.tensor.Fp8BlockMatrix;
 import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.weights.Numerics;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,13 +55,14 @@ class MatMulTest {
                 }
                 yield new Fp8BlockMatrix(s, rows, cols, scales, br, bc);
             }
+            case "int8", "q4" -> WeightFormat.of(format).quantize(matrix("f32", rows, cols, r), ARENA);
             default -> throw new IllegalArgumentException(format);
         };
     }
 
     @ParameterizedTest
     @CsvSource({"f32,37,131,3", "bf16,37,131,1", "bf16,301,1027,5", "bf16,5,7,2", "f16,33,77,4", "fp8,200,333,3",
-            "fp8,129,257,1"})
+            "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);

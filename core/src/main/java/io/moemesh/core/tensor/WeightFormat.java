@@ -1,0 +1,43 @@
+package io.moemesh.core.tensor;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * How weights are held in memory once loaded ({@code --weights}): as the checkpoint stores them, or quantized
+ * at load to int8 or 4 bits. Decoding reads every active weight once per token, so fewer bytes per weight is
+ * proportionally more tokens per second on a memory-bound CPU.
+ */
+public enum WeightFormat {
+    /** As the checkpoint stores them: bf16 for Qwen's releases, fp8 blocks for the -FP8 ones. */
+    STORED,
+    /** {@link Q8Matrix}: 8.5 bits per weight. */
+    INT8,
+    /** {@link Q4Matrix}: 4.5 bits per weight. */
+    Q4;
+
+    public static WeightFormat of(String name) {
+        return switch (name.toLowerCase(Locale.ROOT)) {
+            case "stored" -> STORED;
+            case "int8" -> INT8;
+            case "q4" -> Q4;
+            default -> throw new IllegalArgumentException("unknown weight format '" + name + "' (known: "
+                    + Arrays.stream(values()).map(WeightFormat::toString).toList() + ")");
+        };
+    }
+
+    /** The matrix in this format; quantized copies live in {@code arena}, off the heap. */
+    public Matrix quantize(Matrix m, Arena arena) {
+        return switch (this) {
+            case STORED -> m;
+            case INT8 -> m instanceof Q8Matrix ? m : Q8Matrix.quantize(m, arena);
+            case Q4 -> m instanceof Q4Matrix ? m : Q4Matrix.quantize(m, arena);
+        };
+    }
+
+    @Override
+    public String toString() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
