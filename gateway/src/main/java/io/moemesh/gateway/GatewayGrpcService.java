@@ -98,7 +98,8 @@ public class GatewayGrpcService implements GatewayService {
         if (error instanceof StatusRuntimeException e) {
             Status.Code code = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED ? Status.Code.UNAVAILABLE
                     : e.getStatus().getCode();
-            return Status.fromCode(code).withDescription("remote role: " + e.getStatus().getDescription()).asRuntimeException();
+            String why = e.getStatus().getDescription() != null ? e.getStatus().getDescription() : e.getStatus().getCode().toString();
+            return Status.fromCode(code).withDescription("remote role: " + why).asRuntimeException();
         }
         if (error instanceof IllegalArgumentException) {
             return Status.INVALID_ARGUMENT.withDescription(error.getMessage()).asRuntimeException();

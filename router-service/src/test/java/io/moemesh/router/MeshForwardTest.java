@@ -199,6 +199,21 @@ class MeshForwardTest {
         assertEquals(2 * ok.getTopK(), ok.getTopkIdsCount());
     }
 
+    /** A prefill chunk is megabytes: gateway -> router -> experts must take it (gRPC's defaults stop at 256 KB-4 MB). */
+    @Test
+    void aLayerBatchOfSeveralMegabytesGoesThroughRouterAndExperts() {
+        int rows = 8192, hidden = 64;
+        float[] x = new float[rows * hidden];
+        java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        ForwardResponse r = router.forward(ForwardRequest.newBuilder().setLayer(1)
+                .setHidden(RouterFeedForward.tensor(x, WireDType.F32, rows, hidden)).build());
+        assertEquals(rows * hidden * 4, r.getHidden().getData().size());
+        assertEquals(rows * r.getTopK(), r.getTopkIdsCount());
+    }
+
     @Test
     void forwardStreamAnswersEveryLayerInOrder() {
         List<ForwardRequest> requests = List.of(0, 1, 2, 3).stream()

@@ -40,7 +40,8 @@ public final class RemoteAttention implements AttentionBackend {
     private final Map<Long, int[]> positions = new ConcurrentHashMap<>();
 
     public RemoteAttention(String endpoint, int layers, long timeoutMillis, WireDType wire) {
-        this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
+        this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(256 << 20)
+                .directExecutor().build();   // callbacks only queue an answer: no thread hop on the hot path
         this.stub = AttentionServiceGrpc.newBlockingStub(channel);
         this.stream = new PipelinedStream<>("attention-service " + endpoint, AttentionServiceGrpc.newStub(channel)::attendStream);
         this.timeoutMillis = timeoutMillis;

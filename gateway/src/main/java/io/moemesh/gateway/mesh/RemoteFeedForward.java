@@ -35,7 +35,8 @@ public final class RemoteFeedForward implements FeedForwardBackend {
 
     /** @param traceRouterLogits ask for the gate logits too (the `forward` command shows them; serving does not) */
     public RemoteFeedForward(String endpoint, int numExperts, long timeoutMillis, WireDType wire, boolean traceRouterLogits) {
-        this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().build();
+        this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(256 << 20)
+                .directExecutor().build();   // callbacks only queue an answer: no thread hop on the hot path
         RouterServiceGrpc.RouterServiceStub stub = RouterServiceGrpc.newStub(channel);
         this.stream = new PipelinedStream<>("router-service " + endpoint, stub::forwardStream);
         this.timeoutMillis = timeoutMillis;

@@ -26,7 +26,10 @@ public final class ExpertReplica implements AutoCloseable {
         this.endpoint = endpoint;
         // Plaintext: the mesh runs on a private network; TLS belongs to the service mesh / ingress.
         this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext()
-                .maxInboundMessageSize(256 << 20).build();
+                .maxInboundMessageSize(256 << 20)
+                // The callbacks only complete a future: run them on the transport thread, one thread hop fewer
+                // per expert call.
+                .directExecutor().build();
         this.stub = ExpertServiceGrpc.newStub(channel);
         this.backoffNanos = TimeUnit.MILLISECONDS.toNanos(backoffMillis);
     }
