@@ -25,7 +25,8 @@ public class OwnedAttention {
     public OwnedAttention(AttentionConfig config) {
         List<LayerRange> ranges = config.layers().map(LayerRange::parseSpec).orElse(List.of());
         long start = System.nanoTime();
-        this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY);
+        this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY,
+                io.moemesh.core.tensor.WeightPlan.parse(config.weights()));
         Qwen3Config c = checkpoint.config();
         for (LayerRange r : ranges) {
             if (r.lastLayer() >= c.numHiddenLayers()) {

@@ -62,6 +62,11 @@ final class BenchMeshCommand implements java.util.concurrent.Callable<Integer> {
 
     @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N") int newTokens;
 
+    @Option(names = "--warmup-tokens", defaultValue = "64", paramLabel = "N",
+            description = "Tokens generated (at the same batch) before measuring, so that every JVM of the mesh has "
+                    + "compiled its hot paths (default ${DEFAULT-VALUE}).")
+    int warmupTokens;
+
     @Option(names = "--expert-services", defaultValue = "3", paramLabel = "N") int expertServices;
 
     @Option(names = "--replicas", defaultValue = "2", paramLabel = "R", description = "Copies of each expert (default ${DEFAULT-VALUE}).")
@@ -96,16 +101,17 @@ final class BenchMeshCommand implements java.util.concurrent.Callable<Integer> {
             try (Checkpoint ck = Checkpoint.open(dir, LoadMode.MEMORY); Qwen3Model model = Qwen3Model.load(ck, MatMul.vector())) {
                 for (int batch : batches) {
                     try (Scheduler scheduler = new Scheduler(model, new Scheduler.Options(batch, 256, batch))) {
-                        runEmbedded(scheduler, config, batch, 4);   // warm-up: JIT, caches
+                        runEmbedded(scheduler, config, batch, warmupTokens);
                         embedded.put(batch, runEmbedded(scheduler, config, batch, newTokens));
                     }
                     progress(String.format("%s embedded batch %d: %.1f tokens/s", name, batch, embedded.get(batch)));
                 }
             }
-            try (LocalMesh mesh = LocalMesh.start(dir, expertServices, replicas, 0, remoteAttention);
+            try (LocalMesh mesh = LocalMesh.start(dir,
+                    new LocalMesh.Layout(expertServices, replicas, 0, remoteAttention, "stored"));
                  GatewayClient gateway = new GatewayClient(mesh.gatewayEndpoint())) {
                 for (int batch : batches) {
-                    runMesh(gateway, config, batch, 4);
+                    runMesh(gateway, config, batch, warmupTokens);
                     MeshStatsResponse before = gateway.meshStats(true);
                     double tps = runMesh(gateway, config, batch, newTokens);
                     MeshStatsResponse after = gateway.meshStats(true);

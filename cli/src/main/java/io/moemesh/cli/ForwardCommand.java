@@ -46,7 +46,8 @@ final class ForwardCommand implements Callable<Integer> {
             Path dir = modelOptions.modelDir();
             c = Qwen3Config.load(dir.resolve("config.json"));
             ModelOptions.checkIds(inputIds, c.vocabSize(), dir);
-            try (LocalMesh m = LocalMesh.start(dir, mesh.expertServices, mesh.replicas(), 0);
+            try (LocalMesh m = LocalMesh.start(dir,
+                    LocalMesh.Layout.forCommand(mesh.expertServices, mesh.replicas(), modelOptions.weights));
                  GatewayClient gateway = new GatewayClient(m.gatewayEndpoint())) {
                 ForwardResponse r = gateway.forward(inputIds);
                 logits = GatewayClient.floats(r.getLogits());

@@ -99,7 +99,8 @@ final class GenerateCommand implements Callable<Integer> {
             List<Integer> generated = new java.util.ArrayList<>();
             long start = System.nanoTime();
             GatewayClient.Finish finish;
-            try (LocalMesh m = LocalMesh.start(dir, mesh.expertServices, mesh.replicas(), 0);
+            try (LocalMesh m = LocalMesh.start(dir,
+                    LocalMesh.Layout.forCommand(mesh.expertServices, mesh.replicas(), modelOptions.weights));
                  GatewayClient gateway = new GatewayClient(m.gatewayEndpoint())) {
                 start = System.nanoTime();
                 finish = gateway.generate(prompt, maxNewTokens, params, ignoreEos, token -> {

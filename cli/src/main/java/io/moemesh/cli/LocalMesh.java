@@ -24,13 +24,23 @@ final class LocalMesh implements AutoCloseable {
         this.logs = logs;
     }
 
-    /** Starts everything and returns once the gateway is ready; progress goes to stderr. */
-    static LocalMesh start(Path model, int expertServices, int replicas, int gatewayPort) {
-        return start(model, expertServices, replicas, gatewayPort, true);
+    /**
+     * How to lay the mesh out.
+     *
+     * @param gatewayPort     0 for any free port
+     * @param remoteAttention run attention on an attention-service; false keeps it in the gateway (its default)
+     * @param weights         the --weights spec every service loads with
+     */
+    record Layout(int expertServices, int replicas, int gatewayPort, boolean remoteAttention, String weights) {
+        /** What `--mesh N` runs: attention apart too, so that every role crosses the network. */
+        static Layout forCommand(int expertServices, int replicas, String weights) {
+            return new Layout(expertServices, replicas, 0, true, weights);
+        }
     }
 
-    /** @param remoteAttention run attention on an attention-service; false keeps it in the gateway (its default) */
-    static LocalMesh start(Path model, int expertServices, int replicas, int gatewayPort, boolean remoteAttention) {
+    /** Starts everything and returns once the gateway is ready; progress goes to stderr. */
+    static LocalMesh start(Path model, Layout layout) {
+        int expertServices = layout.expertServices(), replicas = layout.replicas();
         Qwen3Config c = Qwen3Config.load(model.resolve("config.json"));
         List<String> hosted = c.isMoe()
                 ? ExpertPlacement.spread(c.numHiddenLayers(), c.numExperts(), expertServices, replicas) : List.of();
@@ -39,7 +49,7 @@ final class LocalMesh implements AutoCloseable {
         Thread stopper = new Thread(mesh::close, "local-mesh-stop");
         Runtime.getRuntime().addShutdownHook(stopper);
         try {
-            mesh.launch(root, model.toAbsolutePath().toString(), gatewayPort, remoteAttention);
+            mesh.launch(root, model.toAbsolutePath().toString(), layout);
         } catch (RuntimeException e) {
             mesh.close();
             throw e;
@@ -47,14 +57,16 @@ final class LocalMesh implements AutoCloseable {
         return mesh;
     }
 
-    private void launch(Path root, String model, int gatewayPort, boolean remoteAttention) {
+    private void launch(Path root, String model, Layout layout) {
+        String weights = layout.weights();
         List<MeshProcess> experts = new ArrayList<>();
         for (int i = 0; i < hosted.size(); i++) {
             experts.add(add(MeshProcess.start(root, "expert-service", "expert-" + i, 0,
-                    Map.of("moemesh.expert.model-dir", model, "moemesh.expert.hosted", hosted.get(i)), logs)));
+                    Map.of("moemesh.expert.model-dir", model, "moemesh.expert.hosted", hosted.get(i),
+                            "moemesh.expert.weights", weights), logs)));
         }
-        MeshProcess attention = remoteAttention ? add(MeshProcess.start(root, "attention-service", "attention", 0,
-                Map.of("moemesh.attention.model-dir", model), logs)) : null;
+        MeshProcess attention = layout.remoteAttention() ? add(MeshProcess.start(root, "attention-service", "attention", 0,
+                Map.of("moemesh.attention.model-dir", model, "moemesh.attention.weights", weights), logs)) : null;
         for (MeshProcess p : List.copyOf(processes)) {   // the JVMs start in parallel; wait for all
             ready(p);
         }
@@ -64,11 +76,12 @@ final class LocalMesh implements AutoCloseable {
         ready(router);
         Map<String, String> gatewayConfig = new java.util.HashMap<>(Map.of(
                 "moemesh.gateway.model-dir", model,
-                "moemesh.gateway.router-endpoint", router.endpoint()));
+                "moemesh.gateway.router-endpoint", router.endpoint(),
+                "moemesh.gateway.weights", weights));
         if (attention != null) {
             gatewayConfig.put("moemesh.gateway.attention-endpoint", attention.endpoint());
         }
-        gateway = add(MeshProcess.start(root, "gateway", "gateway", gatewayPort, gatewayConfig, logs));
+        gateway = add(MeshProcess.start(root, "gateway", "gateway", layout.gatewayPort(), gatewayConfig, logs));
         ready(gateway);
         for (int i = 0; i < hosted.size(); i++) {
             System.err.printf("[INFO] expert-%d hosts %s%n", i, hosted.get(i));

@@ -28,7 +28,8 @@ final class LocalMeshCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (LocalMesh mesh = LocalMesh.start(modelOptions.modelDir(), expertServices, replicas, port)) {
+        try (LocalMesh mesh = LocalMesh.start(modelOptions.modelDir(),
+                new LocalMesh.Layout(expertServices, replicas, port, true, modelOptions.weights))) {
             System.out.printf("mesh ready: gateway on http://%s (gRPC on the same port); logs in %s; Ctrl-C stops it%n",
                     mesh.gatewayEndpoint(), mesh.logs());
             System.out.flush();

@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import io.moemesh.core.embedded.EmbeddedModel;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.nn.Qwen3Model;
+import io.moemesh.core.tensor.WeightPlan;
 import io.moemesh.core.tokenizer.Tokenizer;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.LoadMode;
@@ -11,7 +12,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** --model and --load, shared by the commands that run the model. */
+/** --model, --load and --weights, shared by the commands that run the model. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR",
             description = "Checkpoint directory in the published layout (config.json + *.safetensors [+ index]). "
@@ -22,6 +23,16 @@ final class ModelOptions {
             description = "memory: read the tensors into off-heap memory (default; this VM drops cold file pages); "
                     + "mmap: map the files lazily.")
     String load;
+
+    @Option(names = "--weights", paramLabel = "SPEC", defaultValue = "stored",
+            description = "Weight format at load: stored (as in the checkpoint; bf16 is a synonym), int8 (8.5 bits per "
+                    + "weight) or q4 (4.5 bits), for every role or per role, e.g. experts=q4,attention=int8,head=stored. "
+                    + "Quantizing costs accuracy (see the README) and buys speed on memory-bound decode.")
+    String weights;
+
+    WeightPlan weightPlan() {
+        return WeightPlan.parse(weights);
+    }
 
     Path modelDir() {
         return model != null ? model : EmbeddedModel.ensure(msg -> System.err.println("[INFO] " + msg));
@@ -45,7 +56,7 @@ final class ModelOptions {
 
     /** Opens the checkpoint, checks the prompt's ids against its vocabulary (before minutes of loading), loads. */
     Loaded open(int[] promptIds) {
-        Checkpoint checkpoint = Checkpoint.open(modelDir(), loadMode());
+        Checkpoint checkpoint = Checkpoint.open(modelDir(), loadMode(), weightPlan());
         try {
             checkIds(promptIds, checkpoint.config().vocabSize(), checkpoint.dir());
             return new Loaded(checkpoint, Qwen3Model.load(checkpoint, MatMul.vector()));

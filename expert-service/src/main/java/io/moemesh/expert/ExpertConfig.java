@@ -10,4 +10,8 @@ public interface ExpertConfig {
 
     /** The (layer, expert) FFNs this replica hosts, in the syntax of {@link HostedRange#parseSpec(String)}. */
     String hosted();
+
+    /** Weight format at load: stored, int8 or q4 (see WeightPlan#parse for per-role specs). */
+    @io.smallrye.config.WithDefault("stored")
+    String weights();
 }

@@ -30,7 +30,8 @@ public class HostedExperts {
     public HostedExperts(ExpertConfig config) {
         this.ranges = HostedRange.parseSpec(config.hosted());
         long start = System.nanoTime();
-        this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY);
+        this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY,
+                io.moemesh.core.tensor.WeightPlan.parse(config.weights()));
         Qwen3Config c = checkpoint.config();
         for (HostedRange r : ranges) {
             if (r.lastLayer() >= c.numHiddenLayers() || r.lastExpert() >= c.numExperts()) {

@@ -44,4 +44,8 @@ public interface GatewayConfig {
     /** Requests waiting for a place in the batch; beyond it a request is refused (RESOURCE_EXHAUSTED / 429). */
     @WithDefault("256")
     int maxQueue();
+
+    /** Weight format at load of what the gateway computes (head, and in-process roles): stored, int8, q4. */
+    @WithDefault("stored")
+    String weights();
 }

@@ -74,8 +74,10 @@ public final class Qwen3Model implements AutoCloseable {
                                   MatMul matMul) {
         Qwen3Config c = checkpoint.config();
         float eps = (float) c.rmsNormEps();
-        Matrix embed = Matrices.load(checkpoint, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
-        Matrix head = c.tieWordEmbeddings() && !checkpoint.contains("lm_head.weight") ? embed
+        // Embedding rows are copied out one per token: they stay as stored. A tied lm_head takes the head's format.
+        Matrix embed = Matrices.stored(checkpoint, "model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+        Matrix head = c.tieWordEmbeddings() && !checkpoint.contains("lm_head.weight")
+                ? checkpoint.plan().head().quantize(embed, checkpoint.arena())
                 : Matrices.load(checkpoint, "lm_head.weight", c.vocabSize(), c.hiddenSize());
         RmsNorm[] in = new RmsNorm[c.numHiddenLayers()];
         RmsNorm[] post = new RmsNorm[c.numHiddenLayers()];

@@ -11,7 +11,13 @@ public final class Matrices {
     private Matrices() {
     }
 
+    /** The tensor as a matrix in the format the checkpoint's {@link WeightPlan} gives its role. */
     public static Matrix load(Checkpoint checkpoint, String name, int rows, int cols) {
+        return checkpoint.plan().formatFor(name).quantize(stored(checkpoint, name, rows, cols), checkpoint.arena());
+    }
+
+    /** The tensor as stored (embedding rows are read this way whatever the plan). */
+    public static Matrix stored(Checkpoint checkpoint, String name, int rows, int cols) {
         TensorSlice t = checkpoint.tensor(name).expectShape(rows, cols);
         return switch (t.dtype()) {
             case BF16 -> new Bf16Matrix(t.data(), rows, cols);

@@ -3,6 +3,7 @@ package io.moemesh.core.weights;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moemesh.core.config.Qwen3Config;
+import io.moemesh.core.tensor.WeightPlan;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -32,15 +33,22 @@ public final class Checkpoint implements AutoCloseable {
     private final Arena arena = Arena.ofShared();
     private final LoadMode mode;
     private final AtomicLong bytesLoaded = new AtomicLong();
+    private final WeightPlan plan;
 
-    private Checkpoint(Path dir, Qwen3Config config, Map<String, String> weightMap, LoadMode mode) {
+    private Checkpoint(Path dir, Qwen3Config config, Map<String, String> weightMap, LoadMode mode, WeightPlan plan) {
         this.dir = dir;
         this.config = config;
         this.weightMap = weightMap;
         this.mode = mode;
+        this.plan = plan;
     }
 
     public static Checkpoint open(Path dir, LoadMode mode) {
+        return open(dir, mode, WeightPlan.STORED);
+    }
+
+    /** @param plan the format each role's matrices take at load (quantized copies live as long as the checkpoint) */
+    public static Checkpoint open(Path dir, LoadMode mode, WeightPlan plan) {
         if (!Files.isDirectory(dir)) {
             throw new CheckpointException(dir + ": not a checkpoint directory (expected config.json and *.safetensors)");
         }
@@ -49,7 +57,7 @@ public final class Checkpoint implements AutoCloseable {
             throw new CheckpointException(dir + ": config.json is missing");
         }
         Qwen3Config config = Qwen3Config.load(configFile);
-        return new Checkpoint(dir, config, weightMap(dir), mode);
+        return new Checkpoint(dir, config, weightMap(dir), mode, plan);
     }
 
     /** tensor name → shard file name, from the index, or from the headers of the lone file(s). */
@@ -106,6 +114,15 @@ public final class Checkpoint implements AutoCloseable {
 
     public Qwen3Config config() {
         return config;
+    }
+
+    public WeightPlan plan() {
+        return plan;
+    }
+
+    /** Memory that lives until {@link #close()}: where weights quantized at load are kept. */
+    public Arena arena() {
+        return arena;
     }
 
     public LoadMode mode() {

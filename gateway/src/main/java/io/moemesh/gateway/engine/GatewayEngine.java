@@ -46,7 +46,7 @@ public class GatewayEngine {
 
     public GatewayEngine(GatewayConfig config) {
         Path dir = Path.of(config.modelDir());
-        this.checkpoint = Checkpoint.open(dir, LoadMode.MEMORY);
+        this.checkpoint = Checkpoint.open(dir, LoadMode.MEMORY, io.moemesh.core.tensor.WeightPlan.parse(config.weights()));
         WireDType wire = WireDType.valueOf(config.wireDtype().toUpperCase(Locale.ROOT));
         int layers = checkpoint.config().numHiddenLayers();
         this.remoteAttention = config.attentionEndpoint()
