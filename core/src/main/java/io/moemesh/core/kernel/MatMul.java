@@ -9,6 +9,15 @@ import io.moemesh.core.tensor.Matrix;
 public interface MatMul {
     void apply(Matrix w, float[] x, int tokens, float[] out);
 
+    /** One output of the product, with the same kernel as {@link #apply}: for fused loops (the expert FFN). */
+    float dot(Matrix w, int row, float[] x, int xOffset);
+
+    /**
+     * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
+     * lets small work stay on the calling thread, where a fork would cost more than it saves.
+     */
+    void parallel(int n, long macs, Parallel.Range body);
+
     default float[] apply(Matrix w, float[] x, int tokens) {
         float[] out = new float[tokens * w.rows()];
         apply(w, x, tokens, out);

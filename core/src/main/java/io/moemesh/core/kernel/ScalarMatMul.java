@@ -15,4 +15,14 @@ final class ScalarMatMul implements MatMul {
             }
         }
     }
+
+    @Override
+    public float dot(Matrix w, int row, float[] x, int xOffset) {
+        return w.dotReference(row, x, xOffset);
+    }
+
+    @Override
+    public void parallel(int n, long macs, Parallel.Range body) {
+        body.run(0, n);
+    }
 }

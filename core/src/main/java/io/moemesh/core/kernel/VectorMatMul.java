@@ -21,6 +21,20 @@ final class VectorMatMul implements MatMul {
         }
     }
 
+    @Override
+    public float dot(Matrix w, int row, float[] x, int xOffset) {
+        return w.dot(row, x, xOffset);
+    }
+
+    @Override
+    public void parallel(int n, long macs, Parallel.Range body) {
+        if (macs < PARALLEL_MIN_MACS) {
+            body.run(0, n);
+        } else {
+            Parallel.forRange(n, body);
+        }
+    }
+
     private static void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
         int rows = w.rows(), cols = w.cols();
         for (int r = from; r < to; r++) {

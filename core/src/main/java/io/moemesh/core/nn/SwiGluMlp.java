@@ -5,6 +5,8 @@ import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.Checkpoint;
 
+import java.util.Arrays;
+
 /**
  * down(silu(gate(x)) ⊙ up(x)): the dense MLP of Qwen3 and, with moe_intermediate_size, each MoE expert.
  */
@@ -19,12 +21,76 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
     }
 
     public float[] forward(float[] x, int tokens, MatMul matMul) {
-        float[] g = matMul.apply(gate, x, tokens);
-        float[] u = matMul.apply(up, x, tokens);
-        for (int i = 0; i < g.length; i++) {
-            g[i] = silu(g[i]) * u[i];
+        return forwardAll(new SwiGluMlp[]{this}, new float[][]{x}, new int[]{tokens}, matMul)[0];
+    }
+
+    /**
+     * Several FFNs (a layer's experts), each on its own token rows, fused into two parallel passes over all their
+     * weight rows: first, for every intermediate row r of every FFN, {@code h[t][r] = silu(gate_r·x_t) · (up_r·x_t)}
+     * (gate and up read in the same pass; neither output is stored), then {@code y[t][r] = down_r·h_t}. That is two
+     * forks per layer instead of three per expert, and at decode every thread shares the rows of all 8 experts
+     * rather than splitting one small matrix at a time. Each number is computed exactly as the unfused MLP would.
+     *
+     * @param xs     per FFN, its [tokens, hidden] input rows
+     * @param tokens per FFN, how many rows
+     * @return per FFN, its [tokens, hidden] outputs
+     */
+    public static float[][] forwardAll(SwiGluMlp[] mlps, float[][] xs, int[] tokens, MatMul matMul) {
+        int n = mlps.length;
+        float[][] h = new float[n][];
+        float[][] y = new float[n][];
+        int[] upRows = new int[n + 1], downRows = new int[n + 1];
+        long upMacs = 0, downMacs = 0;
+        for (int m = 0; m < n; m++) {
+            SwiGluMlp mlp = mlps[m];
+            h[m] = new float[tokens[m] * mlp.gate.rows()];
+            y[m] = new float[tokens[m] * mlp.down.rows()];
+            upRows[m + 1] = upRows[m] + mlp.gate.rows();
+            downRows[m + 1] = downRows[m] + mlp.down.rows();
+            upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * tokens[m];
+            downMacs += (long) mlp.down.rows() * mlp.down.cols() * tokens[m];
         }
-        return matMul.apply(down, g, tokens);
+        matMul.parallel(upRows[n], upMacs, (from, to) -> {
+            for (int i = from; i < to; ) {
+                int m = owner(upRows, i);
+                SwiGluMlp mlp = mlps[m];
+                int cols = mlp.gate.cols(), rows = mlp.gate.rows();
+                for (int end = Math.min(to, upRows[m + 1]); i < end; i++) {
+                    int r = i - upRows[m];
+                    for (int t = 0; t < tokens[m]; t++) {
+                        float g = matMul.dot(mlp.gate, r, xs[m], t * cols);
+                        float u = matMul.dot(mlp.up, r, xs[m], t * cols);
+                        h[m][t * rows + r] = silu(g) * u;
+                    }
+                }
+            }
+        });
+        matMul.parallel(downRows[n], downMacs, (from, to) -> {
+            for (int i = from; i < to; ) {
+                int m = owner(downRows, i);
+                SwiGluMlp mlp = mlps[m];
+                int cols = mlp.down.cols(), rows = mlp.down.rows();
+                for (int end = Math.min(to, downRows[m + 1]); i < end; i++) {
+                    int r = i - downRows[m];
+                    for (int t = 0; t < tokens[m]; t++) {
+                        y[m][t * rows + r] = matMul.dot(mlp.down, r, h[m], t * cols);
+                    }
+                }
+            }
+        });
+        return y;
+    }
+
+    /** The FFN whose rows [starts[m], starts[m+1]) hold flat row {@code i}. */
+    private static int owner(int[] starts, int i) {
+        int m = Arrays.binarySearch(starts, i);
+        if (m < 0) {
+            return -m - 2;
+        }
+        while (starts[m + 1] == i) {   // skip FFNs with no rows
+            m++;
+        }
+        return m;
     }
 
     static float silu(float v) {

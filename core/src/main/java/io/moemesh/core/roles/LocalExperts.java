@@ -62,6 +62,12 @@ public final class LocalExperts implements ExpertBackend {
                 }
             }
         }
+        // All the batch's experts in one fused pass (two forks), then the weighted sums in ascending expert order.
+        int n = byExpert.size(), m = 0;
+        SwiGluMlp[] mlps = new SwiGluMlp[n];
+        float[][] xs = new float[n][];
+        int[] counts = new int[n];
+        List<List<int[]>> assignments = new ArrayList<>(byExpert.values());
         for (Map.Entry<Integer, List<int[]>> group : byExpert.entrySet()) {
             SwiGluMlp mlp = experts.get(key(batch.layer(), group.getKey()));
             if (mlp == null) {
@@ -72,11 +78,17 @@ public final class LocalExperts implements ExpertBackend {
             for (int i = 0; i < rows.size(); i++) {
                 System.arraycopy(batch.x(), rows.get(i)[0] * hidden, x, i * hidden, hidden);
             }
-            float[] y = mlp.forward(x, rows.size(), matMul);
+            mlps[m] = mlp;
+            xs[m] = x;
+            counts[m++] = rows.size();
+        }
+        float[][] ys = SwiGluMlp.forwardAll(mlps, xs, counts, matMul);
+        for (int e = 0; e < n; e++) {
+            List<int[]> rows = assignments.get(e);
             for (int i = 0; i < rows.size(); i++) {
                 int t = rows.get(i)[0];
                 float w = batch.weights()[t * batch.slots() + rows.get(i)[1]];
-                VectorMath.axpy(w, y, i * hidden, out, t * hidden, hidden);
+                VectorMath.axpy(w, ys[e], i * hidden, out, t * hidden, hidden);
             }
         }
         return out;
