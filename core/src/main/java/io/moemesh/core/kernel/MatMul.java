@@ -9,8 +9,12 @@ import io.moemesh.core.tensor.Matrix;
 public interface MatMul {
     void apply(Matrix w, float[] x, int tokens, float[] out);
 
-    /** One output of the product, with the same kernel as {@link #apply}: for fused loops (the expert FFN). */
-    float dot(Matrix w, int row, float[] x, int xOffset);
+    /**
+     * Row {@code row} of the product for {@code tokens} input rows (at {@code t·cols}):
+     * {@code out[outOffset + t·outStride] = dot(w, row, x, t·cols)}. Register-tiled where the format allows: the
+     * weight row is read once per four tokens.
+     */
+    void rowForTokens(Matrix w, int row, float[] x, int tokens, float[] out, int outOffset, int outStride);
 
     /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)

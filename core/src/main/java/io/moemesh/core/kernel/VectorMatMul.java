@@ -22,11 +22,6 @@ final class VectorMatMul implements MatMul {
     }
 
     @Override
-    public float dot(Matrix w, int row, float[] x, int xOffset) {
-        return w.dot(row, x, xOffset);
-    }
-
-    @Override
     public void parallel(int n, long macs, Parallel.Range body) {
         if (macs < PARALLEL_MIN_MACS) {
             body.run(0, n);
@@ -35,12 +30,26 @@ final class VectorMatMul implements MatMul {
         }
     }
 
-    private static void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
-        int rows = w.rows(), cols = w.cols();
+    private void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
         for (int r = from; r < to; r++) {
-            for (int t = 0; t < tokens; t++) {
-                out[t * rows + r] = w.dot(r, x, t * cols);
+            rowForTokens(w, r, x, tokens, out, r, w.rows());
+        }
+    }
+
+    @Override
+    public void rowForTokens(Matrix w, int row, float[] x, int tokens, float[] out, int outOffset, int outStride) {
+        int cols = w.cols(), t = 0;
+        if (tokens >= 4) {
+            float[] four = new float[4];
+            for (; t + 4 <= tokens; t += 4) {
+                w.dot4(row, x, t * cols, cols, four);
+                for (int k = 0; k < 4; k++) {
+                    out[outOffset + (t + k) * outStride] = four[k];
+                }
             }
+        }
+        for (; t < tokens; t++) {
+            out[outOffset + t * outStride] = w.dot(row, x, t * cols);
         }
     }
 }

@@ -41,6 +41,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
         float[][] y = new float[n][];
         int[] upRows = new int[n + 1], downRows = new int[n + 1];
         long upMacs = 0, downMacs = 0;
+        int maxTokens = Arrays.stream(tokens).max().orElse(0);
         for (int m = 0; m < n; m++) {
             SwiGluMlp mlp = mlps[m];
             h[m] = new float[tokens[m] * mlp.gate.rows()];
@@ -51,16 +52,17 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * tokens[m];
         }
         matMul.parallel(upRows[n], upMacs, (from, to) -> {
+            float[] g = new float[maxTokens], u = new float[maxTokens];
             for (int i = from; i < to; ) {
                 int m = owner(upRows, i);
                 SwiGluMlp mlp = mlps[m];
-                int cols = mlp.gate.cols(), rows = mlp.gate.rows();
+                int rows = mlp.gate.rows();
                 for (int end = Math.min(to, upRows[m + 1]); i < end; i++) {
                     int r = i - upRows[m];
+                    matMul.rowForTokens(mlp.gate, r, xs[m], tokens[m], g, 0, 1);
+                    matMul.rowForTokens(mlp.up, r, xs[m], tokens[m], u, 0, 1);
                     for (int t = 0; t < tokens[m]; t++) {
-                        float g = matMul.dot(mlp.gate, r, xs[m], t * cols);
-                        float u = matMul.dot(mlp.up, r, xs[m], t * cols);
-                        h[m][t * rows + r] = silu(g) * u;
+                        h[m][t * rows + r] = silu(g[t]) * u[t];
                     }
                 }
             }
@@ -69,12 +71,10 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             for (int i = from; i < to; ) {
                 int m = owner(downRows, i);
                 SwiGluMlp mlp = mlps[m];
-                int cols = mlp.down.cols(), rows = mlp.down.rows();
+                int rows = mlp.down.rows();
                 for (int end = Math.min(to, downRows[m + 1]); i < end; i++) {
                     int r = i - downRows[m];
-                    for (int t = 0; t < tokens[m]; t++) {
-                        y[m][t * rows + r] = matMul.dot(mlp.down, r, h[m], t * cols);
-                    }
+                    matMul.rowForTokens(mlp.down, r, h[m], tokens[m], y[m], r, rows);
                 }
             }
         });

@@ -35,11 +35,53 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         for (int upper = F.loopBound(cols); c < upper; c += step) {
             acc0 = widen(base + c * 2L).fma(FloatVector.fromArray(F, x, xOffset + c), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc0.add(acc1));
         for (; c < cols; c++) {
             sum += Numerics.bf16ToFloat(data.get(Numerics.I16, base + c * 2L)) * x[xOffset + c];
         }
         return sum;
+    }
+
+    /** {@link #dot} for four input rows, each with exactly dot's accumulation order; the row is widened once. */
+    @Override
+    public void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
+        long base = (long) row * cols * 2;
+        int step = F.length();
+        int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        int c = 0;
+        for (int upper = cols - 2 * step; c <= upper; c += 2 * step) {
+            FloatVector w = widen(base + c * 2L), v = widen(base + (c + step) * 2L);
+            a0 = w.fma(FloatVector.fromArray(F, x, o0 + c), a0);
+            b0 = v.fma(FloatVector.fromArray(F, x, o0 + c + step), b0);
+            a1 = w.fma(FloatVector.fromArray(F, x, o1 + c), a1);
+            b1 = v.fma(FloatVector.fromArray(F, x, o1 + c + step), b1);
+            a2 = w.fma(FloatVector.fromArray(F, x, o2 + c), a2);
+            b2 = v.fma(FloatVector.fromArray(F, x, o2 + c + step), b2);
+            a3 = w.fma(FloatVector.fromArray(F, x, o3 + c), a3);
+            b3 = v.fma(FloatVector.fromArray(F, x, o3 + c + step), b3);
+        }
+        for (int upper = F.loopBound(cols); c < upper; c += step) {
+            FloatVector w = widen(base + c * 2L);
+            a0 = w.fma(FloatVector.fromArray(F, x, o0 + c), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, o1 + c), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, o2 + c), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, o3 + c), a3);
+        }
+        float s0 = VectorMath.sumLanes(a0.add(b0)), s1 = VectorMath.sumLanes(a1.add(b1));
+        float s2 = VectorMath.sumLanes(a2.add(b2)), s3 = VectorMath.sumLanes(a3.add(b3));
+        for (; c < cols; c++) {
+            float w = Numerics.bf16ToFloat(data.get(Numerics.I16, base + c * 2L));
+            s0 += w * x[o0 + c];
+            s1 += w * x[o1 + c];
+            s2 += w * x[o2 + c];
+            s3 += w * x[o3 + c];
+        }
+        out[0] = s0;
+        out[1] = s1;
+        out[2] = s2;
+        out[3] = s3;
     }
 
     private FloatVector widen(long byteOffset) {

@@ -2,7 +2,6 @@ package io.moemesh.core.tensor;
 
 import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -25,7 +24,7 @@ public record F32Matrix(MemorySegment data, int rows, int cols) implements Matri
             FloatVector w = FloatVector.fromMemorySegment(F, data, base + c * 4L, ByteOrder.LITTLE_ENDIAN);
             acc = w.fma(FloatVector.fromArray(F, x, xOffset + c), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc);
         for (; c < cols; c++) {
             sum += data.get(Numerics.F32, base + c * 4L) * x[xOffset + c];
         }

@@ -13,6 +13,17 @@ public interface Matrix {
     /** Σ_c w[row][c] · x[xOffset + c], the fast kernel. */
     float dot(int row, float[] x, int xOffset);
 
+    /**
+     * {@link #dot} of one row with four input rows at {@code xOffset + k·stride}, k = 0..3, into {@code out[0..3]}:
+     * a format may read (and widen or dequantize) the row once for all four. Each result must equal {@link #dot}'s
+     * exactly, so that a token's numbers do not depend on the batch it shares a step with.
+     */
+    default void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
+        for (int k = 0; k < 4; k++) {
+            out[k] = dot(row, x, xOffset + k * stride);
+        }
+    }
+
     /** The same sum in plain scalar Java, in column order: the reference the kernel is tested against. */
     float dotReference(int row, float[] x, int xOffset);
 

@@ -124,7 +124,7 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
         if (b < full) {
             acc0 = blockDot(pBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc0.add(acc1));
         if (full < blocks) {
             float partial = 0;
             for (int c = full * BLOCK; c < cols; c++) {

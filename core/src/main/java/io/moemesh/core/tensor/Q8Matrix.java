@@ -74,7 +74,7 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         if (b < full) {
             acc0 = blockDot(qBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sumLanes(acc0.add(acc1));
         int c = full * BLOCK;
         if (c < cols) {
             // the partial last block: fewer than 32 weights, once per row, not worth a masked path

@@ -1,14 +1,48 @@
 package io.moemesh.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.util.ArrayList;
+import java.util.List;
 
 /** Vector kernels over float arrays (activations), each beside the scalar loop it replaces. */
 public final class VectorMath {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
+    /** Lane i ↔ i ^ step, for step = length/2 … 1: a fixed pairwise tree over the lanes. */
+    private static final List<VectorShuffle<Float>> FOLDS = folds();
+
     private VectorMath() {
+    }
+
+    private static List<VectorShuffle<Float>> folds() {
+        List<VectorShuffle<Float>> folds = new ArrayList<>();
+        for (int step = F.length() / 2; step >= 1; step /= 2) {
+            int s = step;
+            folds.add(VectorShuffle.fromOp(F, i -> i ^ s));
+        }
+        return folds;
+    }
+
+    /**
+     * The sum of the lanes, always in the same order. Not {@code reduceLanes(ADD)}: its order is unspecified and
+     * differs between the interpreter and compiled code, so one dot product could give two answers in one run —
+     * and a token's logits would depend on when it ran and with which batch.
+     */
+    public static float sumLanes(FloatVector v) {
+        if (v.species() != F) {
+            float sum = 0;
+            for (float lane : v.toArray()) {
+                sum += lane;
+            }
+            return sum;
+        }
+        for (VectorShuffle<Float> fold : FOLDS) {
+            v = v.add(v.rearrange(fold));
+        }
+        return v.lane(0);
     }
 
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
@@ -17,7 +51,7 @@ public final class VectorMath {
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = sumLanes(acc);
         for (; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
