@@ -1,5 +1,7 @@
 package io.moemesh.core.nn;
 
+import io.moemesh.core.tensor.VectorMath;
+
 /** y = w ⊙ x / sqrt(mean(x²) + eps), over each row of {@code dim} values (float32 throughout, as transformers). */
 public record RmsNorm(float[] weight, float eps) {
 
@@ -16,14 +18,9 @@ public record RmsNorm(float[] weight, float eps) {
         int dim = weight.length;
         for (int r = 0; r < rows; r++) {
             int i0 = inOffset + r * dim, o0 = outOffset + r * dim;
-            float sumSquares = 0;
-            for (int i = 0; i < dim; i++) {
-                sumSquares += in[i0 + i] * in[i0 + i];
-            }
+            float sumSquares = VectorMath.dot(in, i0, in, i0, dim);
             float inv = (float) (1.0 / Math.sqrt(sumSquares / dim + eps));
-            for (int i = 0; i < dim; i++) {
-                out[o0 + i] = weight[i] * (in[i0 + i] * inv);
-            }
+            VectorMath.scaleThenMultiply(in, i0, inv, weight, out, o0, dim);
         }
     }
 

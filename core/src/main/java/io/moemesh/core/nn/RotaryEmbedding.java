@@ -1,5 +1,7 @@
 package io.moemesh.core.nn;
 
+import io.moemesh.core.tensor.VectorMath;
+
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.config.RopeScaling;
 
@@ -96,16 +98,14 @@ public final class RotaryEmbedding {
     /** Rotates {@code heads} consecutive head vectors starting at {@code offset}, all at {@code position}. */
     public void apply(float[] x, int offset, int heads, int position) {
         int half = headDim / 2;
+        float[] cos = new float[half], sin = new float[half];
         for (int i = 0; i < half; i++) {
             float angle = (float) position * invFreq[i];
-            float cos = (float) Math.cos(angle) * attentionScaling;
-            float sin = (float) Math.sin(angle) * attentionScaling;
-            for (int h = 0; h < heads; h++) {
-                int base = offset + h * headDim;
-                float a = x[base + i], b = x[base + i + half];
-                x[base + i] = a * cos - b * sin;
-                x[base + i + half] = b * cos + a * sin;
-            }
+            cos[i] = (float) Math.cos(angle) * attentionScaling;
+            sin[i] = (float) Math.sin(angle) * attentionScaling;
+        }
+        for (int h = 0; h < heads; h++) {
+            VectorMath.rotateHalves(x, offset + h * headDim, half, cos, sin);
         }
     }
 }

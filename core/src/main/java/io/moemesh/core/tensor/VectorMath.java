@@ -86,4 +86,35 @@ public final class VectorMath {
             y[yOffset + i] += a * x[xOffset + i];
         }
     }
+
+    /** {@code out[i] = w[i] · (x[xOffset + i] · s)}: RMSNorm's scaling, in the same float operations as the scalar loop. */
+    public static void scaleThenMultiply(float[] x, int xOffset, float s, float[] w, float[] out, int outOffset, int n) {
+        int i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector.fromArray(F, w, i).mul(FloatVector.fromArray(F, x, xOffset + i).mul(s))
+                    .intoArray(out, outOffset + i);
+        }
+        for (; i < n; i++) {
+            out[outOffset + i] = w[i] * (x[xOffset + i] * s);
+        }
+    }
+
+    /**
+     * RoPE's rotation of one head in the rotate-half layout: (a, b) = (x[i], x[i + half]) becomes
+     * (a·cos − b·sin, b·cos + a·sin). Multiplies and adds stay separate (no FMA), so the result is the scalar one.
+     */
+    public static void rotateHalves(float[] x, int base, int half, float[] cos, float[] sin) {
+        int i = 0;
+        for (int upper = F.loopBound(half); i < upper; i += F.length()) {
+            FloatVector a = FloatVector.fromArray(F, x, base + i), b = FloatVector.fromArray(F, x, base + half + i);
+            FloatVector c = FloatVector.fromArray(F, cos, i), s = FloatVector.fromArray(F, sin, i);
+            a.mul(c).sub(b.mul(s)).intoArray(x, base + i);
+            b.mul(c).add(a.mul(s)).intoArray(x, base + half + i);
+        }
+        for (; i < half; i++) {
+            float a = x[base + i], b = x[base + half + i];
+            x[base + i] = a * cos[i] - b * sin[i];
+            x[base + half + i] = b * cos[i] + a * sin[i];
+        }
+    }
 }
