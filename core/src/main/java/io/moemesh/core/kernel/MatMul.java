@@ -22,6 +22,32 @@ public interface MatMul {
      */
     void parallel(int n, long macs, Parallel.Range body);
 
+    /**
+     * Several matrices over the same input rows in one parallel pass (one fork, not one per matrix): Q, K and V.
+     *
+     * @return per matrix, its [tokens, rows] outputs
+     */
+    default float[][] applyAll(Matrix[] ws, float[] x, int tokens) {
+        float[][] out = new float[ws.length][];
+        int[] rows = new int[ws.length];
+        long macs = 0;
+        for (int m = 0; m < ws.length; m++) {
+            out[m] = new float[tokens * ws[m].rows()];
+            rows[m] = ws[m].rows();
+            macs += (long) ws[m].rows() * ws[m].cols() * tokens;
+        }
+        StackedRows stacked = new StackedRows(rows);
+        parallel(stacked.total(), macs, (from, to) -> {
+            for (int i = from; i < to; ) {
+                int m = stacked.owner(i);
+                for (int end = Math.min(to, stacked.start(m + 1)); i < end; i++) {
+                    rowForTokens(ws[m], i - stacked.start(m), x, tokens, out[m], i - stacked.start(m), rows[m]);
+                }
+            }
+        });
+        return out;
+    }
+
     default float[] apply(Matrix w, float[] x, int tokens) {
         float[] out = new float[tokens * w.rows()];
         apply(w, x, tokens, out);

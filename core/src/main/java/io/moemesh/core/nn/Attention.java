@@ -58,9 +58,8 @@ public final class Attention {
      */
     public float[] forward(float[] x, int tokens, KvCache cache) {
         int qDim = heads * headDim, kvDim = kvHeads * headDim;
-        float[] q = matMul.apply(qProj, x, tokens);
-        float[] k = matMul.apply(kProj, x, tokens);
-        float[] v = matMul.apply(vProj, x, tokens);
+        float[][] qkv = matMul.applyAll(new Matrix[]{qProj, kProj, vProj}, x, tokens);
+        float[] q = qkv[0], k = qkv[1], v = qkv[2];
         qNorm.apply(q, tokens * heads, q);
         kNorm.apply(k, tokens * kvHeads, k);
         int start = cache.length();

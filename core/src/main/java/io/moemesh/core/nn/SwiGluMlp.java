@@ -1,6 +1,7 @@
 package io.moemesh.core.nn;
 
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.StackedRows;
 import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.Checkpoint;
@@ -39,26 +40,27 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
         int n = mlps.length;
         float[][] h = new float[n][];
         float[][] y = new float[n][];
-        int[] upRows = new int[n + 1], downRows = new int[n + 1];
+        int[] intermediate = new int[n], hidden = new int[n];
         long upMacs = 0, downMacs = 0;
         int maxTokens = Arrays.stream(tokens).max().orElse(0);
         for (int m = 0; m < n; m++) {
             SwiGluMlp mlp = mlps[m];
             h[m] = new float[tokens[m] * mlp.gate.rows()];
             y[m] = new float[tokens[m] * mlp.down.rows()];
-            upRows[m + 1] = upRows[m] + mlp.gate.rows();
-            downRows[m + 1] = downRows[m] + mlp.down.rows();
+            intermediate[m] = mlp.gate.rows();
+            hidden[m] = mlp.down.rows();
             upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * tokens[m];
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * tokens[m];
         }
-        matMul.parallel(upRows[n], upMacs, (from, to) -> {
+        StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
+        matMul.parallel(upRows.total(), upMacs, (from, to) -> {
             float[] g = new float[maxTokens], u = new float[maxTokens];
             for (int i = from; i < to; ) {
-                int m = owner(upRows, i);
+                int m = upRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
                 int rows = mlp.gate.rows();
-                for (int end = Math.min(to, upRows[m + 1]); i < end; i++) {
-                    int r = i - upRows[m];
+                for (int end = Math.min(to, upRows.start(m + 1)); i < end; i++) {
+                    int r = i - upRows.start(m);
                     matMul.rowForTokens(mlp.gate, r, xs[m], tokens[m], g, 0, 1);
                     matMul.rowForTokens(mlp.up, r, xs[m], tokens[m], u, 0, 1);
                     for (int t = 0; t < tokens[m]; t++) {
@@ -67,30 +69,18 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 }
             }
         });
-        matMul.parallel(downRows[n], downMacs, (from, to) -> {
+        matMul.parallel(downRows.total(), downMacs, (from, to) -> {
             for (int i = from; i < to; ) {
-                int m = owner(downRows, i);
+                int m = downRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
                 int rows = mlp.down.rows();
-                for (int end = Math.min(to, downRows[m + 1]); i < end; i++) {
-                    int r = i - downRows[m];
+                for (int end = Math.min(to, downRows.start(m + 1)); i < end; i++) {
+                    int r = i - downRows.start(m);
                     matMul.rowForTokens(mlp.down, r, h[m], tokens[m], y[m], r, rows);
                 }
             }
         });
         return y;
-    }
-
-    /** The FFN whose rows [starts[m], starts[m+1]) hold flat row {@code i}. */
-    private static int owner(int[] starts, int i) {
-        int m = Arrays.binarySearch(starts, i);
-        if (m < 0) {
-            return -m - 2;
-        }
-        while (starts[m + 1] == i) {   // skip FFNs with no rows
-            m++;
-        }
-        return m;
     }
 
     static float silu(float v) {

@@ -111,4 +111,22 @@ class MatMulTest {
             }
         }
     }
+
+    /** Q, K and V in one pass give what three separate products give, for both kernels. */
+    @ParameterizedTest
+    @CsvSource({"bf16,1", "bf16,6", "int8,3"})
+    void severalMatricesInOnePassEqualSeparateProducts(String format, int tokens) {
+        SplittableRandom r = new SplittableRandom(tokens);
+        Matrix[] ws = {matrix(format, 70, 131, r), matrix(format, 1, 131, r), matrix(format, 33, 131, r)};
+        float[] x = new float[tokens * 131];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        for (MatMul mm : new MatMul[]{MatMul.vector(), MatMul.reference()}) {
+            float[][] all = mm.applyAll(ws, x, tokens);
+            for (int m = 0; m < ws.length; m++) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(mm.apply(ws[m], x, tokens), all[m], 0f, "matrix " + m);
+            }
+        }
+    }
 }

@@ -1,0 +1,40 @@
+package io.moemesh.core.kernel;
+
+import java.util.Arrays;
+
+/**
+ * The rows of several matrices numbered one after another, so that one parallel loop (one fork) covers them all:
+ * Q, K and V together, or every expert of a layer.
+ */
+public final class StackedRows {
+    private final int[] starts;
+
+    /** @param rows the row count of each matrix, in order */
+    public StackedRows(int[] rows) {
+        starts = new int[rows.length + 1];
+        for (int m = 0; m < rows.length; m++) {
+            starts[m + 1] = starts[m] + rows[m];
+        }
+    }
+
+    public int total() {
+        return starts[starts.length - 1];
+    }
+
+    /** First stacked row of matrix {@code m}; {@code start(m + 1)} is one past its last. */
+    public int start(int m) {
+        return starts[m];
+    }
+
+    /** The matrix that stacked row {@code i} belongs to. */
+    public int owner(int i) {
+        int m = Arrays.binarySearch(starts, i);
+        if (m < 0) {
+            return -m - 2;
+        }
+        while (starts[m + 1] == i) {   // matrices with no rows
+            m++;
+        }
+        return m;
+    }
+}
