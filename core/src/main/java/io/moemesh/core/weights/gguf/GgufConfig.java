@@ -80,7 +80,7 @@ public final class GgufConfig {
                 heads, kvHeads, headDim, f.number(k + "attention.layer_norm_rms_epsilon", 1e-6),
                 f.number(k + "rope.freq_base", 10000.0), ropeScaling(f, k, source),
                 Math.toIntExact(f.integer(k + "context_length", 32768)), !f.contains("output.weight"), false, "silu",
-                numExperts, topK, moeIntermediate, f.bool(k + "expert_weights_norm", true), 1,
+                numExperts, topK, moeIntermediate, moe && f.bool(k + "expert_weights_norm", true), 1,
                 Set.copyOf(mlpOnly), List.copyOf(eos), null, null);
     }
 

@@ -258,7 +258,9 @@ public final class GgufFile {
     public double number(String key) {
         Object v = metadata.get(key);
         if (v instanceof Float f) {
-            return f;
+            // Converters write config.json's decimals (1e-06) as FLOAT32; the shortest decimal that reads back as
+            // the same float is that decimal again, so the config equals the one parsed from config.json.
+            return Double.parseDouble(Float.toString(f));
         }
         if (v instanceof Double d) {
             return d;
@@ -355,8 +357,8 @@ public final class GgufFile {
         long count(String what) {
             long n = u64();
             if (n < 0 || n > s.byteSize()) {
-                throw new CheckpointException(path + ": " + what + " " + Long.toUnsignedString(n)
-                        + " is impossible for a file of " + s.byteSize() + " bytes (corrupt header)");
+                throw new CheckpointException(path + ": truncated or corrupt: " + what + " " + Long.toUnsignedString(n)
+                        + " cannot fit in a file of " + s.byteSize() + " bytes");
             }
             return n;
         }
