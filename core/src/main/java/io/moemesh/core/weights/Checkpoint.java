@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -56,12 +58,12 @@ public final class Checkpoint implements AutoCloseable {
      * @param plan the format each role's matrices take at load (quantized copies live as long as the checkpoint)
      */
     public static Checkpoint open(Path path, LoadMode mode, WeightPlan plan) {
-        Path gguf = ggufFile(path);
+        List<Path> gguf = ggufFiles(path);
         if (gguf != null) {
             Arena arena = Arena.ofShared();
             try {
                 GgufSource source = GgufSource.open(gguf, arena);
-                return new Checkpoint(gguf, GgufConfig.read(source.file()), source, arena, mode, plan);
+                return new Checkpoint(gguf.getFirst(), GgufConfig.read(source.files()), source, arena, mode, plan);
             } catch (RuntimeException e) {
                 arena.close();
                 throw e;
@@ -85,10 +87,16 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    /** The GGUF file {@code path} names: itself, or the lone .gguf of a directory without safetensors; else null. */
-    private static Path ggufFile(Path path) {
+    /** llama.cpp's gguf-split names: {@code prefix-00001-of-00003.gguf}. */
+    private static final Pattern SPLIT = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
+
+    /**
+     * The GGUF file(s) {@code path} names: itself (with its siblings when it is one part of a split model), or the
+     * lone .gguf (or lone split model) of a directory without safetensors; null when it is no GGUF checkpoint.
+     */
+    private static List<Path> ggufFiles(Path path) {
         if (Files.isRegularFile(path)) {
-            return path.getFileName().toString().endsWith(GGUF_SUFFIX) ? path : null;
+            return path.getFileName().toString().endsWith(GGUF_SUFFIX) ? withSplitSiblings(path) : null;
         }
         if (!Files.isDirectory(path)) {
             return null;
@@ -105,14 +113,34 @@ public final class Checkpoint implements AutoCloseable {
         if (ggufs.isEmpty() || safetensors) {
             return null;
         }
-        if (ggufs.size() > 1) {
+        List<Path> model = withSplitSiblings(ggufs.getFirst());
+        if (!model.equals(ggufs)) {
             throw new CheckpointException(path + ": holds " + ggufs.size() + " " + GGUF_SUFFIX + " files "
-                    + ggufs.stream().map(p -> p.getFileName().toString()).toList() + ": name the one to load");
+                    + ggufs.stream().map(p -> p.getFileName().toString()).toList() + " that are not one model: name the one to load");
         }
-        return ggufs.getFirst();
+        return model;
     }
 
-    /** The checkpoint directory, or the GGUF file. */
+    /** All parts of a split model, in order, from any one of them; a file that is no part of one alone. */
+    private static List<Path> withSplitSiblings(Path file) {
+        Matcher m = SPLIT.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return List.of(file);
+        }
+        int count = Integer.parseInt(m.group(3));
+        List<Path> parts = new java.util.ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            Path part = file.resolveSibling(String.format("%s-%05d-of-%05d%s", m.group(1), i, count, GGUF_SUFFIX));
+            if (!Files.isRegularFile(part)) {
+                throw new CheckpointException(file + ": part " + i + " of " + count + " of this split GGUF model, "
+                        + part.getFileName() + ", is missing");
+            }
+            parts.add(part);
+        }
+        return List.copyOf(parts);
+    }
+
+    /** The checkpoint directory, or the GGUF file (the first part of a split one). */
     public Path dir() {
         return dir;
     }

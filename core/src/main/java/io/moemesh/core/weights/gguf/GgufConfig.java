@@ -24,6 +24,14 @@ public final class GgufConfig {
     }
 
     public static Qwen3Config read(GgufFile f) {
+        return read(List.of(f));
+    }
+
+    /** A model split into several files (llama.cpp's gguf-split): metadata from the first, tensors from any. */
+    public static Qwen3Config read(List<GgufFile> files) {
+        GgufFile f = files.getFirst();
+        java.util.Map<String, GgufFile.TensorInfo> tensors = new java.util.HashMap<>();
+        files.forEach(file -> tensors.putAll(file.tensors()));
         String source = f.path().toString();
         String arch = f.string("general.architecture");
         if (!DENSE.equals(arch) && !MOE.equals(arch)) {
@@ -44,10 +52,10 @@ public final class GgufConfig {
         if (f.has(k + "attention.value_length") && positive(f, k + "attention.value_length") != headDim) {
             throw new ConfigException(source + ": attention.value_length differs from key_length (Qwen3 has one head_dim)");
         }
-        if (!f.contains("token_embd.weight")) {
+        if (!tensors.containsKey("token_embd.weight")) {
             throw new ConfigException(source + ": tensor 'token_embd.weight' is missing");
         }
-        GgufFile.TensorInfo embd = f.info("token_embd.weight");
+        GgufFile.TensorInfo embd = tensors.get("token_embd.weight");
         if (embd.dims().length != 2) {
             throw new ConfigException(source + ": token_embd.weight must be 2-D");
         }
@@ -63,7 +71,7 @@ public final class GgufConfig {
             }
             moeIntermediate = positive(f, k + "expert_feed_forward_length");
             for (int l = 0; l < layers; l++) {
-                if (!f.contains("blk." + l + ".ffn_gate_inp.weight")) {
+                if (!tensors.containsKey("blk." + l + ".ffn_gate_inp.weight")) {
                     mlpOnly.add(l);
                 }
             }
@@ -79,7 +87,7 @@ public final class GgufConfig {
         return new Qwen3Config(moe ? Qwen3Config.MOE : Qwen3Config.DENSE, vocab, hidden, intermediate, layers,
                 heads, kvHeads, headDim, f.number(k + "attention.layer_norm_rms_epsilon", 1e-6),
                 f.number(k + "rope.freq_base", 10000.0), ropeScaling(f, k, source),
-                Math.toIntExact(f.integer(k + "context_length", 32768)), !f.contains("output.weight"), false, "silu",
+                Math.toIntExact(f.integer(k + "context_length", 32768)), !tensors.containsKey("output.weight"), false, "silu",
                 numExperts, topK, moeIntermediate, moe && f.bool(k + "expert_weights_norm", true), 1,
                 Set.copyOf(mlpOnly), List.copyOf(eos), null, null);
     }

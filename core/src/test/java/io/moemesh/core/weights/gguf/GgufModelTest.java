@@ -153,6 +153,37 @@ class GgufModelTest {
         assertTrue(e.getMessage().contains(dir.toString()) && e.getMessage().contains("m.gguf"), e.getMessage());
     }
 
+    /** A model cut by gguf-split opens from any of its parts, or from its directory, and computes the same logits. */
+    @Test
+    void splitModelOpensFromAnyPart() throws IOException {
+        ReferenceFixture ref = ReferenceFixture.load("tiny-qwen3-moe");
+        Path dir = Files.createDirectories(tmp.resolve("split"));
+        List<GgufWriter> parts;
+        try (Checkpoint ck = Checkpoint.open(ref.dir(), LoadMode.MMAP)) {
+            parts = FixtureGguf.writer(ck, DType.Q8_0).split(3);
+        }
+        for (int i = 0; i < parts.size(); i++) {
+            parts.get(i).write(dir.resolve(String.format("tiny-%05d-of-%05d.gguf", i + 1, parts.size())));
+        }
+        float[] whole;
+        try (Checkpoint ck = Checkpoint.open(gguf("tiny-qwen3-moe", DType.Q8_0), LoadMode.MMAP);
+             Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
+            whole = m.forward(1, ref.i("input_ids"), true, null);
+        }
+        for (Path open : List.of(dir, dir.resolve("tiny-00002-of-00003.gguf"))) {
+            try (Checkpoint ck = Checkpoint.open(open, LoadMode.MMAP); Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
+                assertEquals(dir.resolve("tiny-00001-of-00003.gguf"), ck.dir());
+                // the same weights; only the kernels' lane-sum order may differ (JIT-compiled vs not yet)
+                double err = ReferenceFixture.relativeError(m.forward(1, ref.i("input_ids"), true, null), whole);
+                assertTrue(err < 1e-6, open + ": logits relative error " + err + " vs the single-file GGUF");
+            }
+        }
+        Files.delete(dir.resolve("tiny-00003-of-00003.gguf"));
+        CheckpointException e = assertThrows(CheckpointException.class,
+                () -> Checkpoint.open(dir.resolve("tiny-00001-of-00003.gguf"), LoadMode.MMAP));
+        assertTrue(e.getMessage().contains("tiny-00003-of-00003.gguf") && e.getMessage().contains("missing"), e.getMessage());
+    }
+
     /** WeightPlan still applies to GGUF matrices: int8 at load gives Q8Matrix, not the stored f16. */
     @Test
     void weightPlanQuantizesGgufMatrices() {

@@ -132,6 +132,27 @@ final class GgufWriter {
         return out.b.toByteArray();
     }
 
+    /**
+     * This file as llama.cpp's gguf-split cuts it: all metadata in the first part, the tensors spread in order,
+     * every part with split.no / split.count / split.tensors.count.
+     */
+    List<GgufWriter> split(int count) {
+        List<GgufWriter> parts = new ArrayList<>();
+        int per = (tensors.size() + count - 1) / count;
+        for (int i = 0; i < count; i++) {
+            GgufWriter w = new GgufWriter();
+            if (i == 0) {
+                w.metadata.b.writeBytes(metadata.b.toByteArray());
+                w.metadataCount = metadataCount;
+                w.alignment = alignment;
+            }
+            w.u32("split.no", i).u32("split.count", count).u32("split.tensors.count", tensors.size());
+            w.tensors.addAll(tensors.subList(Math.min(tensors.size(), i * per), Math.min(tensors.size(), (i + 1) * per)));
+            parts.add(w);
+        }
+        return parts;
+    }
+
     private long padded(long n) {
         return (n + alignment - 1) / alignment * alignment;
     }
