@@ -62,7 +62,7 @@ public final class Qwen3Model implements AutoCloseable {
         Qwen3Model model = load(checkpoint, new LocalAttention(checkpoint, matMul),
                 new LocalFeedForward(checkpoint, experts, matMul), matMul);
         LOG.log(System.Logger.Level.INFO, "loaded {0} ({1}, {2} layers{3}) from {4}: {5} MB {6} in {7} ms",
-                c.modelType(), c.isFp8() ? "fp8" : "bf16", c.numHiddenLayers(),
+                c.modelType(), checkpoint.dir().toString().endsWith(".gguf") ? "gguf" : c.isFp8() ? "fp8" : "bf16", c.numHiddenLayers(),
                 c.isMoe() ? ", " + c.numExperts() + " experts top-" + c.numExpertsPerToken() : "",
                 checkpoint.dir(), checkpoint.bytesLoaded() >> 20, checkpoint.mode(),
                 (System.nanoTime() - start) / 1_000_000);

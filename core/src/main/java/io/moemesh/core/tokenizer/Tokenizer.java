@@ -77,6 +77,21 @@ public final class Tokenizer {
         return TokenizerLoader.load(dir);
     }
 
+    /**
+     * A Qwen2/Qwen3 byte-level BPE tokenizer from vocabulary lists, as a GGUF file stores them
+     * ({@code tokenizer.ggml.tokens}, {@code .token_type}, {@code .merges}): see
+     * {@link TokenizerLoader#fromVocabulary}.
+     *
+     * @param tokenTypes llama.cpp token types per id (1 normal, 3 control, 4 user-defined, 5 unused), or null for all normal
+     * @param eosId      the end-of-sequence id, or null
+     * @param padId      the padding id, or null
+     * @param source     where the lists came from, for errors
+     */
+    public static Tokenizer fromVocabulary(java.util.List<String> tokens, int[] tokenTypes, java.util.List<String> merges,
+                                           Integer eosId, Integer padId, String source) {
+        return TokenizerLoader.fromVocabulary(tokens, tokenTypes, merges, eosId, padId, source);
+    }
+
     /** Qwen3's tokenizer from the classpath, loaded on first use and shared afterwards. */
     public static Tokenizer embeddedQwen3() {
         Tokenizer t = embeddedQwen3;

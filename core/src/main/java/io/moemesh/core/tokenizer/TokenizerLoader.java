@@ -255,6 +255,85 @@ final class TokenizerLoader {
                 preTokenizer, model, addedByContent, idBytes, special, eos, pad);
     }
 
+    /** Qwen2's pre-tokenizer regex, as Qwen's tokenizer.json gives it (llama.cpp calls this pre-tokenizer "qwen2"). */
+    static final String QWEN2_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}"
+            + "| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+    /** llama.cpp's token types (gguf.TokenType). */
+    static final int NORMAL = 1, UNKNOWN = 2, CONTROL = 3, USER_DEFINED = 4, UNUSED = 5, BYTE = 6;
+
+    /**
+     * A byte-level BPE tokenizer from a vocabulary given as lists, the way GGUF stores it: token i's text (normal
+     * tokens spelled in GPT-2's byte alphabet, added tokens as their plain text), its llama.cpp type, and the merges
+     * as "a b". Control tokens become special added tokens and user-defined ones non-special added tokens (both
+     * matched in the raw text before BPE, as HF does for Qwen's); unused ids (padding) decode to nothing. The
+     * normalizer (NFC) and pre-tokenizer are Qwen2's, as in Qwen's tokenizer.json.
+     */
+    static Tokenizer fromVocabulary(List<String> tokens, int[] types, List<String> merges, Integer eosId, Integer padId,
+                                    String source) {
+        if (types != null && types.length != tokens.size()) {
+            throw new TokenizerException(source + ": " + tokens.size() + " tokens but " + types.length + " token types");
+        }
+        Map<String, Integer> vocab = new HashMap<>();
+        List<AddedTokens.Token> added = new ArrayList<>();
+        for (int id = 0; id < tokens.size(); id++) {
+            int type = types == null ? NORMAL : types[id];
+            switch (type) {
+                case NORMAL, UNKNOWN, BYTE -> vocab.putIfAbsent(tokens.get(id), id);
+                case CONTROL, USER_DEFINED -> added.add(new AddedTokens.Token(id, tokens.get(id), type == CONTROL,
+                        false, false, false, false));
+                case UNUSED -> {
+                }
+                default -> throw new TokenizerException(source + ": token " + id + " has unknown token type " + type);
+            }
+        }
+        String[] left = new String[merges.size()];
+        String[] right = new String[merges.size()];
+        for (int i = 0; i < left.length; i++) {
+            String m = merges.get(i);
+            int sp = m.indexOf(' ');
+            if (sp < 0 || m.indexOf(' ', sp + 1) >= 0) {
+                throw new TokenizerException(source + ": merge " + i + " \"" + m + "\" is not \"a b\"");
+            }
+            left[i] = m.substring(0, sp);
+            right[i] = m.substring(sp + 1);
+        }
+        BpeModel model;
+        try {
+            model = new BpeModel(vocab, left, right, -1, false);
+        } catch (IllegalArgumentException e) {
+            throw new TokenizerException(source + ": " + e.getMessage(), e);
+        }
+        TextNormalizer normalizer = new TextNormalizer(List.of(Normalizer.Form.NFC));
+        PreTokenizer preTokenizer = new PreTokenizer(List.of(
+                new PreTokenizer.Split(PreTokenizer.Split.compile(QWEN2_PATTERN), false, false)));
+        byte[][] idBytes = new byte[tokens.size()][];
+        boolean[] special = new boolean[tokens.size()];
+        for (int id = 0; id < tokens.size(); id++) {
+            Integer inVocab = vocab.get(tokens.get(id));
+            idBytes[id] = inVocab != null && inVocab == id ? ByteLevelAlphabet.decode(tokens.get(id)) : new byte[0];
+        }
+        Map<String, Integer> addedByContent = new HashMap<>();
+        for (AddedTokens.Token t : added) {
+            idBytes[t.id()] = t.content().getBytes(StandardCharsets.UTF_8);
+            special[t.id()] = t.special();
+            addedByContent.putIfAbsent(t.content(), t.id());
+        }
+        return new Tokenizer(normalizer, new AddedTokens(added, x -> x), new AddedTokens(List.of(), normalizer::apply),
+                preTokenizer, model, addedByContent, idBytes, special, tokenAt(tokens, eosId, "eos", source),
+                tokenAt(tokens, padId, "padding", source));
+    }
+
+    private static String tokenAt(List<String> tokens, Integer id, String what, String source) {
+        if (id == null) {
+            return null;
+        }
+        if (id < 0 || id >= tokens.size()) {
+            throw new TokenizerException(source + ": " + what + " token id " + id + " is outside the vocabulary of " + tokens.size());
+        }
+        return tokens.get(id);
+    }
+
     private static BpeModel readModel(TokenizerJson json, String file) {
         JsonNode m = json.model();
         if (m == null) {

@@ -1,44 +1,50 @@
 package io.moemesh.core.weights;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.tensor.WeightPlan;
+import io.moemesh.core.tokenizer.Tokenizer;
+import io.moemesh.core.weights.gguf.GgufConfig;
+import io.moemesh.core.weights.gguf.GgufTokenizer;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.List;
+import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * A checkpoint directory in the published layout: {@code config.json} plus {@code model.safetensors}, or shards
- * listed by {@code model.safetensors.index.json}. Shards are opened on first use, so a role that needs a few
- * tensors reads only the headers of the shards that hold them.
+ * A model's weights and config, by Hugging Face tensor names, from either of the two published forms:
+ * <ul>
+ *   <li>a directory in the Hugging Face layout: {@code config.json} plus {@code model.safetensors}, or shards listed
+ *       by {@code model.safetensors.index.json};</li>
+ *   <li>a GGUF file (llama.cpp's format, {@code qwen3} / {@code qwen3moe}), or a directory holding exactly one and
+ *       no safetensors: config, tokenizer and chat template come from its metadata.</li>
+ * </ul>
  */
 public final class Checkpoint implements AutoCloseable {
     public static final String INDEX = "model.safetensors.index.json";
     public static final String SINGLE = "model.safetensors";
+    public static final String GGUF_SUFFIX = ".gguf";
 
     private final Path dir;
     private final Qwen3Config config;
-    private final Map<String, String> weightMap;
-    private final Map<String, SafetensorsFile> openShards = new HashMap<>();
-    private final Arena arena = Arena.ofShared();
+    private final TensorSource source;
+    private final Arena arena;
     private final LoadMode mode;
     private final AtomicLong bytesLoaded = new AtomicLong();
     private final WeightPlan plan;
 
-    private Checkpoint(Path dir, Qwen3Config config, Map<String, String> weightMap, LoadMode mode, WeightPlan plan) {
+    private Checkpoint(Path dir, Qwen3Config config, TensorSource source, Arena arena, LoadMode mode, WeightPlan plan) {
         this.dir = dir;
         this.config = config;
-        this.weightMap = weightMap;
+        this.source = source;
+        this.arena = arena;
         this.mode = mode;
         this.plan = plan;
     }
@@ -47,67 +53,94 @@ public final class Checkpoint implements AutoCloseable {
         return open(dir, mode, WeightPlan.STORED);
     }
 
-    /** @param plan the format each role's matrices take at load (quantized copies live as long as the checkpoint) */
-    public static Checkpoint open(Path dir, LoadMode mode, WeightPlan plan) {
-        if (!Files.isDirectory(dir)) {
-            throw new CheckpointException(dir + ": not a checkpoint directory (expected config.json and *.safetensors)");
+    /**
+     * @param path a checkpoint directory or a .gguf file
+     * @param plan the format each role's matrices take at load (quantized copies live as long as the checkpoint)
+     */
+    public static Checkpoint open(Path path, LoadMode mode, WeightPlan plan) {
+        List<Path> gguf = ggufFiles(path);
+        if (gguf != null) {
+            Arena arena = Arena.ofShared();
+            try {
+                GgufSource source = GgufSource.open(gguf, arena);
+                return new Checkpoint(gguf.getFirst(), GgufConfig.read(source.files()), source, arena, mode, plan);
+            } catch (RuntimeException e) {
+                arena.close();
+                throw e;
+            }
         }
-        Path configFile = dir.resolve("config.json");
+        if (!Files.isDirectory(path)) {
+            throw new CheckpointException(path + ": not a checkpoint directory (expected config.json and *.safetensors) nor a "
+                    + GGUF_SUFFIX + " file");
+        }
+        Path configFile = path.resolve("config.json");
         if (!Files.isRegularFile(configFile)) {
-            throw new CheckpointException(dir + ": config.json is missing");
+            throw new CheckpointException(path + ": config.json is missing");
         }
         Qwen3Config config = Qwen3Config.load(configFile);
-        return new Checkpoint(dir, config, weightMap(dir), mode, plan);
+        Arena arena = Arena.ofShared();
+        try {
+            return new Checkpoint(path, config, new SafetensorsSource(path, arena), arena, mode, plan);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
     }
 
-    /** tensor name → shard file name, from the index, or from the headers of the lone file(s). */
-    private static Map<String, String> weightMap(Path dir) {
-        Path index = dir.resolve(INDEX);
-        if (Files.isRegularFile(index)) {
-            JsonNode root;
-            try {
-                root = new ObjectMapper().readTree(Files.readString(index));
-            } catch (IOException e) {
-                throw new CheckpointException(index + ": cannot read the shard index: " + e.getMessage(), e);
-            }
-            JsonNode map = root == null ? null : root.get("weight_map");
-            if (map == null || !map.isObject()) {
-                throw new CheckpointException(index + ": has no weight_map object");
-            }
-            Map<String, String> out = new TreeMap<>();
-            map.properties().forEach(e -> {
-                String shard = e.getValue().asText();
-                if (shard.contains("/") || shard.contains("\\")) {
-                    throw new CheckpointException(index + ": shard name '" + shard + "' must be a file in the directory");
-                }
-                out.put(e.getKey(), shard);
-            });
-            for (String shard : Set.copyOf(out.values())) {
-                if (!Files.isRegularFile(dir.resolve(shard))) {
-                    throw new CheckpointException(index + ": lists shard '" + shard + "' which is missing from " + dir);
-                }
-            }
-            return Collections.unmodifiableMap(out);
+    /** llama.cpp's gguf-split names: {@code prefix-00001-of-00003.gguf}. */
+    private static final Pattern SPLIT = Pattern.compile("(.*)-(\\d{5})-of-(\\d{5})\\.gguf");
+
+    /**
+     * The GGUF file(s) {@code path} names: itself (with its siblings when it is one part of a split model), or the
+     * lone .gguf (or lone split model) of a directory without safetensors; null when it is no GGUF checkpoint.
+     */
+    private static List<Path> ggufFiles(Path path) {
+        if (Files.isRegularFile(path)) {
+            return path.getFileName().toString().endsWith(GGUF_SUFFIX) ? withSplitSiblings(path) : null;
         }
-        Map<String, String> out = new TreeMap<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".safetensors"))
-                    .filter(p -> !p.getFileName().toString().startsWith("reference")).sorted().toList()) {
-                try (Arena headerOnly = Arena.ofConfined(); SafetensorsFile file = SafetensorsFile.open(f, headerOnly)) {
-                    for (String name : file.names()) {
-                        out.put(name, f.getFileName().toString());
-                    }
-                }
-            }
+        if (!Files.isDirectory(path)) {
+            return null;
+        }
+        List<Path> ggufs;
+        boolean safetensors;
+        try (Stream<Path> files = Files.list(path)) {
+            List<Path> all = files.toList();
+            ggufs = all.stream().filter(p -> p.getFileName().toString().endsWith(GGUF_SUFFIX)).sorted().toList();
+            safetensors = all.stream().anyMatch(SafetensorsSource::isModelFile);
         } catch (IOException e) {
-            throw new CheckpointException(dir + ": cannot list: " + e.getMessage(), e);
+            throw new CheckpointException(path + ": cannot list: " + e.getMessage(), e);
         }
-        if (out.isEmpty()) {
-            throw new CheckpointException(dir + ": no " + SINGLE + " and no " + INDEX);
+        if (ggufs.isEmpty() || safetensors) {
+            return null;
         }
-        return Collections.unmodifiableMap(out);
+        List<Path> model = withSplitSiblings(ggufs.getFirst());
+        if (!model.equals(ggufs)) {
+            throw new CheckpointException(path + ": holds " + ggufs.size() + " " + GGUF_SUFFIX + " files "
+                    + ggufs.stream().map(p -> p.getFileName().toString()).toList() + " that are not one model: name the one to load");
+        }
+        return model;
     }
 
+    /** All parts of a split model, in order, from any one of them; a file that is no part of one alone. */
+    private static List<Path> withSplitSiblings(Path file) {
+        Matcher m = SPLIT.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return List.of(file);
+        }
+        int count = Integer.parseInt(m.group(3));
+        List<Path> parts = new java.util.ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            Path part = file.resolveSibling(String.format("%s-%05d-of-%05d%s", m.group(1), i, count, GGUF_SUFFIX));
+            if (!Files.isRegularFile(part)) {
+                throw new CheckpointException(file + ": part " + i + " of " + count + " of this split GGUF model, "
+                        + part.getFileName() + ", is missing");
+            }
+            parts.add(part);
+        }
+        return List.copyOf(parts);
+    }
+
+    /** The checkpoint directory, or the GGUF file (the first part of a split one). */
     public Path dir() {
         return dir;
     }
@@ -130,11 +163,21 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     public Set<String> tensorNames() {
-        return weightMap.keySet();
+        return source.names();
     }
 
     public boolean contains(String name) {
-        return weightMap.containsKey(name);
+        return source.names().contains(name);
+    }
+
+    /** The tokenizer stored in the checkpoint file itself (GGUF), if it has one; Hugging Face directories keep theirs apart. */
+    public Optional<Tokenizer> embeddedTokenizer() {
+        return source instanceof GgufSource g ? GgufTokenizer.read(g.file()) : Optional.empty();
+    }
+
+    /** The chat template stored in the checkpoint file itself (GGUF's tokenizer.chat_template), if any. */
+    public Optional<String> embeddedChatTemplate() {
+        return source instanceof GgufSource g ? GgufTokenizer.chatTemplate(g.file()) : Optional.empty();
     }
 
     /** Bytes of tensors handed out so far: what this role loaded, for progress and for checking it loaded only its own. */
@@ -143,28 +186,14 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     public TensorSlice tensor(String name) {
-        String shard = weightMap.get(name);
-        if (shard == null) {
-            throw new CheckpointException(dir + ": tensor '" + name + "' is missing from the checkpoint");
-        }
-        SafetensorsFile file = shard(shard);
-        if (!file.contains(name)) {
-            throw new CheckpointException(file.path() + ": tensor '" + name + "' is listed in " + INDEX
-                    + " but missing from the shard");
-        }
-        TensorSlice slice = file.tensor(name, mode);
+        TensorSlice slice = source.tensor(name, mode);
         bytesLoaded.addAndGet(slice.data().byteSize());
         return slice;
     }
 
-    private synchronized SafetensorsFile shard(String fileName) {
-        return openShards.computeIfAbsent(fileName, f -> SafetensorsFile.open(dir.resolve(f), arena));
-    }
-
     @Override
     public synchronized void close() {
-        openShards.values().forEach(SafetensorsFile::close);
-        openShards.clear();
+        source.close();
         arena.close();
     }
 }

@@ -1,0 +1,214 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.weights.Numerics;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * llama.cpp's K-quants (Q4_K, Q5_K, Q6_K) in their native GGUF layout: rows of 256-value super-blocks, each with
+ * its own packed sub-block scales. Each type only says how to dequantize one super-block, straight from
+ * ggml-quants.c; the kernel dequantizes a super-block into a per-thread buffer of 256 floats and FMAs it against
+ * x, one accumulator chain and one lane reduction per row.
+ */
+public abstract sealed class GgmlKQuantMatrix implements Matrix
+        permits GgmlKQuantMatrix.Q4K, GgmlKQuantMatrix.Q5K, GgmlKQuantMatrix.Q6K {
+    public static final int QK_K = 256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[QK_K]);
+
+    protected final MemorySegment data;
+    private final int rows, cols, blockBytes;
+
+    GgmlKQuantMatrix(MemorySegment data, int rows, int cols, int blockBytes, String type) {
+        GgmlBlocks.check(data, rows, cols, QK_K, blockBytes, type);
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.blockBytes = blockBytes;
+    }
+
+    /** Writes the 256 values of the super-block at byte {@code at} to {@code y[yOffset ...]}. */
+    abstract void dequantize(long at, float[] y, int yOffset);
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    private long blockAt(int row, int block) {
+        return ((long) row * (cols / QK_K) + block) * blockBytes;
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOffset) {
+        float[] w = BLOCK.get();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int step = F.length();   // 256 is a multiple of 2 × any float vector length
+        for (int b = 0; b < cols / QK_K; b++) {
+            dequantize(blockAt(row, b), w, 0);
+            int xAt = xOffset + b * QK_K;
+            for (int k = 0; k < QK_K; k += 2 * step) {
+                acc0 = FloatVector.fromArray(F, w, k).fma(FloatVector.fromArray(F, x, xAt + k), acc0);
+                acc1 = FloatVector.fromArray(F, w, k + step).fma(FloatVector.fromArray(F, x, xAt + k + step), acc1);
+            }
+        }
+        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public float dotReference(int row, float[] x, int xOffset) {
+        float[] w = new float[QK_K];
+        float sum = 0;
+        for (int b = 0; b < cols / QK_K; b++) {
+            dequantize(blockAt(row, b), w, 0);
+            for (int j = 0; j < QK_K; j++) {
+                sum += w[j] * x[xOffset + b * QK_K + j];
+            }
+        }
+        return sum;
+    }
+
+    @Override
+    public void row(int row, float[] dst, int dstOffset) {
+        for (int b = 0; b < cols / QK_K; b++) {
+            dequantize(blockAt(row, b), dst, dstOffset + b * QK_K);
+        }
+    }
+
+    @Override
+    public long bytes() {
+        return (long) rows * (cols / QK_K) * blockBytes;
+    }
+
+    final int u8(long at) {
+        return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
+    }
+
+    final float f16(long at) {
+        return Float.float16ToFloat(data.get(Numerics.I16, at));
+    }
+
+    /** ggml's get_scale_min_k4: the j-th 6-bit (scale, min) pair of the 12 packed bytes at {@code q}; scale in the low 8 bits. */
+    final int scaleMinK4(int j, long q) {
+        int d, m;
+        if (j < 4) {
+            d = u8(q + j) & 63;
+            m = u8(q + j + 4) & 63;
+        } else {
+            d = (u8(q + j + 4) & 0xF) | ((u8(q + j - 4) >> 6) << 4);
+            m = (u8(q + j + 4) >> 4) | ((u8(q + j) >> 6) << 4);
+        }
+        return d | m << 8;
+    }
+
+    /** block_q4_K: fp16 d, fp16 dmin, scales[12], qs[128]; 144 bytes. */
+    public static final class Q4K extends GgmlKQuantMatrix {
+        public static final int BLOCK_BYTES = 144;
+
+        public Q4K(MemorySegment data, int rows, int cols) {
+            super(data, rows, cols, BLOCK_BYTES, "Q4_K");
+        }
+
+        @Override
+        void dequantize(long at, float[] y, int o) {
+            float d = f16(at), min = f16(at + 2);
+            long scales = at + 4, q = at + 16;
+            for (int j = 0, is = 0; j < QK_K; j += 64, is += 2, q += 32) {
+                int sm1 = scaleMinK4(is, scales), sm2 = scaleMinK4(is + 1, scales);
+                float d1 = d * (sm1 & 0xFF), m1 = min * (sm1 >> 8);
+                float d2 = d * (sm2 & 0xFF), m2 = min * (sm2 >> 8);
+                for (int l = 0; l < 32; l++) {
+                    y[o++] = d1 * (u8(q + l) & 0xF) - m1;
+                }
+                for (int l = 0; l < 32; l++) {
+                    y[o++] = d2 * (u8(q + l) >> 4) - m2;
+                }
+            }
+        }
+
+        @Override
+        public String format() {
+            return "q4_K";
+        }
+    }
+
+    /** block_q5_K: fp16 d, fp16 dmin, scales[12], qh[32], qs[128]; 176 bytes. */
+    public static final class Q5K extends GgmlKQuantMatrix {
+        public static final int BLOCK_BYTES = 176;
+
+        public Q5K(MemorySegment data, int rows, int cols) {
+            super(data, rows, cols, BLOCK_BYTES, "Q5_K");
+        }
+
+        @Override
+        void dequantize(long at, float[] y, int o) {
+            float d = f16(at), min = f16(at + 2);
+            long scales = at + 4, qh = at + 16, ql = at + 48;
+            int u1 = 1, u2 = 2;
+            for (int j = 0, is = 0; j < QK_K; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+                int sm1 = scaleMinK4(is, scales), sm2 = scaleMinK4(is + 1, scales);
+                float d1 = d * (sm1 & 0xFF), m1 = min * (sm1 >> 8);
+                float d2 = d * (sm2 & 0xFF), m2 = min * (sm2 >> 8);
+                for (int l = 0; l < 32; l++) {
+                    y[o++] = d1 * ((u8(ql + l) & 0xF) + ((u8(qh + l) & u1) != 0 ? 16 : 0)) - m1;
+                }
+                for (int l = 0; l < 32; l++) {
+                    y[o++] = d2 * ((u8(ql + l) >> 4) + ((u8(qh + l) & u2) != 0 ? 16 : 0)) - m2;
+                }
+            }
+        }
+
+        @Override
+        public String format() {
+            return "q5_K";
+        }
+    }
+
+    /** block_q6_K: ql[128], qh[64], int8 scales[16], fp16 d; 210 bytes. */
+    public static final class Q6K extends GgmlKQuantMatrix {
+        public static final int BLOCK_BYTES = 210;
+
+        public Q6K(MemorySegment data, int rows, int cols) {
+            super(data, rows, cols, BLOCK_BYTES, "Q6_K");
+        }
+
+        @Override
+        void dequantize(long at, float[] y, int o) {
+            float d = f16(at + 208);
+            long ql = at, qh = at + 128, sc = at + 192;
+            for (int n = 0; n < QK_K; n += 128, o += 128, ql += 64, qh += 32, sc += 8) {
+                for (int l = 0; l < 32; l++) {
+                    int is = l / 16;
+                    int h = u8(qh + l);
+                    int q1 = ((u8(ql + l) & 0xF) | ((h & 3) << 4)) - 32;
+                    int q2 = ((u8(ql + l + 32) & 0xF) | (((h >> 2) & 3) << 4)) - 32;
+                    int q3 = ((u8(ql + l) >> 4) | (((h >> 4) & 3) << 4)) - 32;
+                    int q4 = ((u8(ql + l + 32) >> 4) | (((h >> 6) & 3) << 4)) - 32;
+                    y[o + l] = d * data.get(ValueLayout.JAVA_BYTE, sc + is) * q1;
+                    y[o + l + 32] = d * data.get(ValueLayout.JAVA_BYTE, sc + is + 2) * q2;
+                    y[o + l + 64] = d * data.get(ValueLayout.JAVA_BYTE, sc + is + 4) * q3;
+                    y[o + l + 96] = d * data.get(ValueLayout.JAVA_BYTE, sc + is + 6) * q4;
+                }
+            }
+        }
+
+        @Override
+        public String format() {
+            return "q6_K";
+        }
+    }
+}
