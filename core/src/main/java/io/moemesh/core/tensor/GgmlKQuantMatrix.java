@@ -2,7 +2,6 @@ package io.moemesh.core.tensor;
 
 import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -66,7 +65,7 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
                 acc1 = FloatVector.fromArray(F, w, k + step).fma(FloatVector.fromArray(F, x, xAt + k + step), acc1);
             }
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc0.add(acc1));
     }
 
     @Override

@@ -41,7 +41,7 @@ public record GgmlQ4_0Matrix(MemorySegment data, int rows, int cols) implements 
         if (b < blocks) {
             acc0 = blockDot(blockAt(row, b), x, xOffset + b * BLOCK).fma(scale(blockAt(row, b)), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc0.add(acc1));
     }
 
     /** Σ (q − 8)·x over one block: low nibbles against x[0..16), high nibbles against x[16..32). */

@@ -41,7 +41,7 @@ public record GgmlQ8_0Matrix(MemorySegment data, int rows, int cols) implements 
         if (b < blocks) {
             acc0 = blockDot(blockAt(row, b), x, xOffset + b * BLOCK).fma(scale(blockAt(row, b)), acc0);
         }
-        return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        return VectorMath.sumLanes(acc0.add(acc1));
     }
 
     private FloatVector blockDot(long at, float[] x, int xAt) {
