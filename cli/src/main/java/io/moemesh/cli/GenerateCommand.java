@@ -139,7 +139,9 @@ final class GenerateCommand implements Callable<Integer> {
             return input.prompt;
         }
         Path config = dir.resolve("tokenizer_config.json");
-        ChatTemplate template = Files.isRegularFile(config) ? ChatTemplate.fromTokenizerConfig(config) : ChatTemplate.embeddedQwen3();
+        ChatTemplate template = Files.isRegularFile(config) ? ChatTemplate.fromTokenizerConfig(config)
+                : io.moemesh.core.weights.Checkpoint.fileChatTemplate(dir).map(ChatTemplate::parse)
+                        .orElseGet(ChatTemplate::embeddedQwen3);
         return template.render(new ChatRequest(List.of(Map.of("role", "user", "content", input.prompt)), null, true,
                 noThink ? Boolean.FALSE : null));
     }

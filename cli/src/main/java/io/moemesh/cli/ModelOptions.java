@@ -11,11 +11,13 @@ import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** --model, --load and --weights, shared by the commands that run the model. */
 final class ModelOptions {
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Checkpoint directory in the published layout (config.json + *.safetensors [+ index]). "
+            description = "Checkpoint directory in the published layout (config.json + *.safetensors [+ index]), or a "
+                    + "GGUF file (qwen3 / qwen3moe; a split model from any of its parts). "
                     + "Default: the embedded default model.")
     Path model;
 
@@ -76,6 +78,10 @@ final class ModelOptions {
 
     /** The model's own tokenizer, or Qwen3's when the directory has none (the reference fixtures have none). */
     static Tokenizer tokenizerFor(Path dir) {
+        Optional<Tokenizer> inFile = dir == null ? Optional.empty() : Checkpoint.fileTokenizer(dir);
+        if (inFile.isPresent()) {
+            return inFile.get();
+        }
         if (dir != null && Files.isRegularFile(dir.resolve("tokenizer.json"))) {
             return Tokenizer.load(dir);
         }

@@ -4,6 +4,7 @@ import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.tensor.WeightPlan;
 import io.moemesh.core.tokenizer.Tokenizer;
 import io.moemesh.core.weights.gguf.GgufConfig;
+import io.moemesh.core.weights.gguf.GgufFile;
 import io.moemesh.core.weights.gguf.GgufTokenizer;
 
 import java.io.IOException;
@@ -173,6 +174,32 @@ public final class Checkpoint implements AutoCloseable {
     /** The tokenizer stored in the checkpoint file itself (GGUF), if it has one; Hugging Face directories keep theirs apart. */
     public Optional<Tokenizer> embeddedTokenizer() {
         return source instanceof GgufSource g ? GgufTokenizer.read(g.file()) : Optional.empty();
+    }
+
+    /**
+     * The tokenizer and chat template a checkpoint path carries in its own file (GGUF), read from the header alone
+     * so a command can tokenize and check a prompt before minutes of loading. Empty for Hugging Face directories,
+     * which keep theirs in tokenizer.json / tokenizer_config.json.
+     */
+    public static Optional<Tokenizer> fileTokenizer(Path path) {
+        List<Path> gguf = ggufFiles(path);
+        if (gguf == null) {
+            return Optional.empty();
+        }
+        try (Arena header = Arena.ofConfined()) {
+            return GgufTokenizer.read(GgufFile.open(gguf.getFirst(), header));
+        }
+    }
+
+    /** @see #fileTokenizer(Path) */
+    public static Optional<String> fileChatTemplate(Path path) {
+        List<Path> gguf = ggufFiles(path);
+        if (gguf == null) {
+            return Optional.empty();
+        }
+        try (Arena header = Arena.ofConfined()) {
+            return GgufTokenizer.chatTemplate(GgufFile.open(gguf.getFirst(), header));
+        }
     }
 
     /** The chat template stored in the checkpoint file itself (GGUF's tokenizer.chat_template), if any. */

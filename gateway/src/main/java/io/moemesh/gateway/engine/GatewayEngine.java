@@ -59,7 +59,8 @@ public class GatewayEngine {
                 new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector());
         this.model = Qwen3Model.load(checkpoint, attention, feedForward, MatMul.vector());
         this.scheduler = new Scheduler(model, new Scheduler.Options(config.maxBatch(), config.prefillChunk(), config.maxQueue()));
-        this.tokenizer = Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : Tokenizer.embeddedQwen3();
+        this.tokenizer = checkpoint.embeddedTokenizer().orElseGet(() ->
+                Files.isRegularFile(dir.resolve("tokenizer.json")) ? Tokenizer.load(dir) : Tokenizer.embeddedQwen3());
         stopTokens.addAll(checkpoint.config().eosTokenIds());
         LOG.infof("serving %s from %s: attention %s, router and experts %s, %d MB loaded here", config.modelId(), dir,
                 config.attentionEndpoint().map(e -> "on " + e).orElse("in-process"),

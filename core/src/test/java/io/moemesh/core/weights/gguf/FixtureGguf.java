@@ -27,7 +27,7 @@ import java.util.TreeMap;
  * the router in F32, everything else in the chosen type. The fixtures bring no tokenizer, so Qwen3's (the one
  * embedded in this jar) is written, with llama.cpp's token types.
  */
-final class FixtureGguf {
+public final class FixtureGguf {
     private static final String TOKENIZER = "/io/moemesh/core/tokenizer/qwen3/";
     private static volatile Vocab vocab;
 
@@ -37,7 +37,7 @@ final class FixtureGguf {
     private FixtureGguf() {
     }
 
-    static Path convert(Path fixtureDir, DType weights, Path out) {
+    public static Path convert(Path fixtureDir, DType weights, Path out) {
         try (Checkpoint ck = Checkpoint.open(fixtureDir, LoadMode.MMAP)) {
             writer(ck, weights).write(out);
         }
