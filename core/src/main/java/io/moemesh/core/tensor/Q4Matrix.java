@@ -30,7 +30,7 @@ import static io.moemesh.core.tensor.QuantBlocks.PARTS;
  * about 10% less squared error on Gaussian weights. Weights inside the grid are within |scale| / 2; clipped
  * ones are off by their distance to the grid's end, under 2 · |scale|.
  */
-public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int cols) implements Matrix {
+public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int cols) implements ScaledBlocks {
     private static final int BLOCK_BYTES = BLOCK / 2;
     /** Grid steps the largest weight may span; Q4_0's 8 first, so it wins ties. */
     private static final float[] STEPS_FOR_MAX = {8f, 9f, 8.75f, 8.5f, 8.25f, 7.75f, 7.5f, 7.25f, 7f};
@@ -95,48 +95,24 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
         return best;
     }
 
+    @Override
     public float scale(int row, int block) {
         return Float.float16ToFloat(scales.getAtIndex(Numerics.I16, (long) row * QuantBlocks.blocks(cols) + block));
     }
 
     /** q - 8 for one column. */
-    private int level(int row, int col) {
+    @Override
+    public int level(int row, int col) {
         int block = col / BLOCK, j = col % BLOCK;
         long at = ((long) row * QuantBlocks.blocks(cols) + block) * BLOCK_BYTES + j % BLOCK_BYTES;
         int b = packed.get(ValueLayout.JAVA_BYTE, at);
         return (j < BLOCK_BYTES ? b & 0x0F : (b >> 4) & 0x0F) - 8;
     }
 
-    @Override
-    public float dot(int row, float[] x, int xOffset) {
-        int blocks = QuantBlocks.blocks(cols);
-        long pBase = (long) row * blocks * BLOCK_BYTES;
-        long sBase = (long) row * blocks;
-        int full = cols / BLOCK;
-        // As Q8Matrix: scale each block's Σ (q-8)·x once, blocks alternating between two accumulators.
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int b = 0;
-        for (; b + 1 < full; b += 2) {
-            acc0 = blockDot(pBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
-            acc1 = blockDot(pBase, b + 1, x, xOffset).fma(scaleVector(sBase + b + 1), acc1);
-        }
-        if (b < full) {
-            acc0 = blockDot(pBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
-        }
-        float sum = VectorMath.sumLanes(acc0.add(acc1));
-        if (full < blocks) {
-            float partial = 0;
-            for (int c = full * BLOCK; c < cols; c++) {
-                partial += level(row, c) * x[xOffset + c];
-            }
-            sum += partial * Float.float16ToFloat(scales.getAtIndex(Numerics.I16, sBase + full));
-        }
-        return sum;
-    }
-
     /** Σ (q-8)·x over one full block: low nibbles are columns 0..15, high nibbles 16..31. */
-    private FloatVector blockDot(long pBase, int block, float[] x, int xOffset) {
+    @Override
+    public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
+        long pBase = (long) row * QuantBlocks.blocks(cols) * BLOCK_BYTES;
         int c0 = block * BLOCK;
         long at = pBase + (long) block * BLOCK_BYTES;
         FloatVector sum = FloatVector.zero(F);
@@ -153,26 +129,6 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
             }
         }
         return sum;
-    }
-
-    private FloatVector scaleVector(long scaleIndex) {
-        return FloatVector.broadcast(F, Float.float16ToFloat(scales.getAtIndex(Numerics.I16, scaleIndex)));
-    }
-
-    @Override
-    public float dotReference(int row, float[] x, int xOffset) {
-        float sum = 0;
-        for (int c = 0; c < cols; c++) {
-            sum += level(row, c) * scale(row, c / BLOCK) * x[xOffset + c];
-        }
-        return sum;
-    }
-
-    @Override
-    public void row(int row, float[] dst, int dstOffset) {
-        for (int c = 0; c < cols; c++) {
-            dst[dstOffset + c] = level(row, c) * scale(row, c / BLOCK);
-        }
     }
 
     @Override

@@ -21,7 +21,7 @@ import static io.moemesh.core.tensor.QuantBlocks.PARTS;
  * segment (exactly {@code cols} per row, so vector loads stay contiguous); fp16 scales are in a second one,
  * {@code ceil(cols / 32)} per row. 34 bytes per 32 weights: about half of bf16's traffic, error ≤ scale / 2.
  */
-public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int cols) implements Matrix {
+public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int cols) implements ScaledBlocks {
 
     public static Q8Matrix quantize(Matrix source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
@@ -49,46 +49,20 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         return new Q8Matrix(quants, scales, rows, cols);
     }
 
+    @Override
     public float scale(int row, int block) {
         return Float.float16ToFloat(scales.getAtIndex(Numerics.I16, (long) row * QuantBlocks.blocks(cols) + block));
     }
 
-    private byte quant(int row, int col) {
+    @Override
+    public int level(int row, int col) {
         return quants.get(ValueLayout.JAVA_BYTE, (long) row * cols + col);
     }
 
-    @Override
-    public float dot(int row, float[] x, int xOffset) {
-        long qBase = (long) row * cols;
-        long sBase = (long) row * QuantBlocks.blocks(cols);
-        int full = cols / BLOCK;
-        // Σ_blocks scale · (Σ q·x): one multiply by the scale per block, not per weight. Alternating blocks
-        // between two accumulators keeps two FMA chains in flight.
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int b = 0;
-        for (; b + 1 < full; b += 2) {
-            acc0 = blockDot(qBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
-            acc1 = blockDot(qBase, b + 1, x, xOffset).fma(scaleVector(sBase + b + 1), acc1);
-        }
-        if (b < full) {
-            acc0 = blockDot(qBase, b, x, xOffset).fma(scaleVector(sBase + b), acc0);
-        }
-        float sum = VectorMath.sumLanes(acc0.add(acc1));
-        int c = full * BLOCK;
-        if (c < cols) {
-            // the partial last block: fewer than 32 weights, once per row, not worth a masked path
-            float partial = 0;
-            for (; c < cols; c++) {
-                partial += quants.get(ValueLayout.JAVA_BYTE, qBase + c) * x[xOffset + c];
-            }
-            sum += partial * Float.float16ToFloat(scales.getAtIndex(Numerics.I16, sBase + full));
-        }
-        return sum;
-    }
-
     /** Σ q·x over one full block, in float lanes: bytes widen to floats in registers. */
-    private FloatVector blockDot(long qBase, int block, float[] x, int xOffset) {
+    @Override
+    public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
+        long qBase = (long) row * cols;
         int c0 = block * BLOCK;
         FloatVector sum = FloatVector.zero(F);
         for (int k = 0; k < BLOCK; k += B.length()) {
@@ -99,26 +73,6 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
             }
         }
         return sum;
-    }
-
-    private FloatVector scaleVector(long scaleIndex) {
-        return FloatVector.broadcast(F, Float.float16ToFloat(scales.getAtIndex(Numerics.I16, scaleIndex)));
-    }
-
-    @Override
-    public float dotReference(int row, float[] x, int xOffset) {
-        float sum = 0;
-        for (int c = 0; c < cols; c++) {
-            sum += quant(row, c) * scale(row, c / BLOCK) * x[xOffset + c];
-        }
-        return sum;
-    }
-
-    @Override
-    public void row(int row, float[] dst, int dstOffset) {
-        for (int c = 0; c < cols; c++) {
-            dst[dstOffset + c] = quant(row, c) * scale(row, c / BLOCK);
-        }
     }
 
     @Override

@@ -41,7 +41,7 @@ class QuantizedMatrixTest {
     }
 
     static float scale(Matrix m, int row, int block) {
-        return m instanceof Q8Matrix q8 ? q8.scale(row, block) : ((Q4Matrix) m).scale(row, block);
+        return ((ScaledBlocks) m).scale(row, block);
     }
 
     @ParameterizedTest
