@@ -34,17 +34,36 @@ public record GgmlQ4_0Matrix(MemorySegment data, int rows, int cols) implements 
         long at = blockAt(row, block);
         int xAt = xOffset + block * BLOCK;
         FloatVector sum = FloatVector.zero(F);
-        for (int k = 0; k < HALF; k += B.length()) {
-            ByteVector bytes = ByteVector.fromMemorySegment(B, data, at + 2 + k, ByteOrder.LITTLE_ENDIAN);
-            ByteVector low = bytes.and((byte) 0x0F).sub((byte) 8);
-            ByteVector high = bytes.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            for (int p = 0; p < PARTS; p++) {
-                int c = xAt + k + p * F.length();
-                sum = ((FloatVector) low.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c), sum);
-                sum = ((FloatVector) high.convertShape(VectorOperators.B2F, F, p)).fma(FloatVector.fromArray(F, x, c + HALF), sum);
+        // Low nibbles (columns 0..15) first, then high (16..31): ascending columns, the order levels() lays out.
+        for (int half = 0; half < 2; half++) {
+            for (int k = 0; k < HALF; k += B.length()) {
+                ByteVector nibbles = nibbles(at + 2 + k, half);
+                for (int p = 0; p < PARTS; p++) {
+                    sum = ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, xAt + half * HALF + k + p * F.length()), sum);
+                }
             }
         }
         return sum;
+    }
+
+    /** The levels q − 8 of B.length() bytes' low ({@code half} 0) or high (1) nibbles. */
+    private ByteVector nibbles(long at, int half) {
+        ByteVector bytes = ByteVector.fromMemorySegment(B, data, at, ByteOrder.LITTLE_ENDIAN);
+        return (half == 0 ? bytes.and((byte) 0x0F) : bytes.lanewise(VectorOperators.LSHR, 4)).sub((byte) 8);
+    }
+
+    @Override
+    public void levels(int row, int block, float[] dst) {
+        long at = blockAt(row, block);
+        for (int half = 0; half < 2; half++) {
+            for (int k = 0; k < HALF; k += B.length()) {
+                ByteVector nibbles = nibbles(at + 2 + k, half);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, half * HALF + k + p * F.length());
+                }
+            }
+        }
     }
 
     @Override

@@ -44,6 +44,17 @@ public record GgmlQ8_0Matrix(MemorySegment data, int rows, int cols) implements 
     }
 
     @Override
+    public void levels(int row, int block, float[] dst) {
+        long at = blockAt(row, block);
+        for (int k = 0; k < BLOCK; k += B.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(B, data, at + 2 + k, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, k + p * F.length());
+            }
+        }
+    }
+
+    @Override
     public float scale(int row, int block) {
         return Float.float16ToFloat(data.get(Numerics.I16, blockAt(row, block)));
     }

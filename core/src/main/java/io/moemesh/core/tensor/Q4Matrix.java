@@ -116,19 +116,36 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
         int c0 = block * BLOCK;
         long at = pBase + (long) block * BLOCK_BYTES;
         FloatVector sum = FloatVector.zero(F);
-        for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
-            ByteVector bytes = ByteVector.fromMemorySegment(B, packed, at + k, ByteOrder.LITTLE_ENDIAN);
-            ByteVector low = bytes.and((byte) 0x0F).sub((byte) 8);
-            ByteVector high = bytes.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-            for (int p = 0; p < PARTS; p++) {
-                int c = c0 + k + p * F.length();
-                sum = ((FloatVector) low.convertShape(VectorOperators.B2F, F, p))
-                        .fma(FloatVector.fromArray(F, x, xOffset + c), sum);
-                sum = ((FloatVector) high.convertShape(VectorOperators.B2F, F, p))
-                        .fma(FloatVector.fromArray(F, x, xOffset + c + BLOCK_BYTES), sum);
+        // Low nibbles (columns 0..15) first, then high (16..31): ascending columns, the order levels() lays out.
+        for (int half = 0; half < 2; half++) {
+            for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
+                ByteVector nibbles = nibbles(at + k, half);
+                for (int p = 0; p < PARTS; p++) {
+                    sum = ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p))
+                            .fma(FloatVector.fromArray(F, x, xOffset + c0 + half * BLOCK_BYTES + k + p * F.length()), sum);
+                }
             }
         }
         return sum;
+    }
+
+    /** The levels q − 8 of B.length() bytes' low ({@code half} 0) or high (1) nibbles. */
+    private ByteVector nibbles(long at, int half) {
+        ByteVector bytes = ByteVector.fromMemorySegment(B, packed, at, ByteOrder.LITTLE_ENDIAN);
+        return (half == 0 ? bytes.and((byte) 0x0F) : bytes.lanewise(VectorOperators.LSHR, 4)).sub((byte) 8);
+    }
+
+    @Override
+    public void levels(int row, int block, float[] dst) {
+        long at = ((long) row * QuantBlocks.blocks(cols) + block) * BLOCK_BYTES;
+        for (int half = 0; half < 2; half++) {
+            for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
+                ByteVector nibbles = nibbles(at + k, half);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, half * BLOCK_BYTES + k + p * F.length());
+                }
+            }
+        }
     }
 
     @Override

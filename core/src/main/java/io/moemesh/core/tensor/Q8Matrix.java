@@ -76,6 +76,17 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
     }
 
     @Override
+    public void levels(int row, int block, float[] dst) {
+        long at = (long) row * cols + (long) block * BLOCK;
+        for (int k = 0; k < BLOCK; k += B.length()) {
+            ByteVector q = ByteVector.fromMemorySegment(B, quants, at + k, ByteOrder.LITTLE_ENDIAN);
+            for (int p = 0; p < PARTS; p++) {
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, k + p * F.length());
+            }
+        }
+    }
+
+    @Override
     public long bytes() {
         return (long) rows * cols + (long) rows * QuantBlocks.blocks(cols) * 2;
     }

@@ -129,7 +129,7 @@ class GgmlMatrixTest {
         assertEquals((long) bytes.length, m.bytes());
         assertEquals(type.name().toLowerCase().replace("_k", "_K"), m.format());
 
-        int tokens = 2;
+        int tokens = 4;
         float[] x = new float[1 + tokens * cols];   // offset 1: the kernel must honour xOffset
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
@@ -154,6 +154,13 @@ class GgmlMatrixTest {
                 float fast = m.dot(rr, x, off);
                 assertTrue(Math.abs(fast - reference) <= 1e-5 * absTerms,
                         type + " [" + rr + "," + t + "]: kernel " + fast + " vs twin " + reference + " (Σ|terms| " + absTerms + ")");
+            }
+            // four tokens at once (prefill, batched decode) give each exactly its own dot
+            float[] four = new float[4];
+            m.dot4(rr, x, 1, cols, four);
+            for (int t = 0; t < 4; t++) {
+                assertEquals(Float.floatToIntBits(m.dot(rr, x, 1 + t * cols)), Float.floatToIntBits(four[t]),
+                        type + " dot4 token " + t + " row " + rr);
             }
         }
     }
