@@ -1,10 +1,12 @@
 package io.moemesh.core.engine;
 
 import io.moemesh.core.nn.Qwen3Model;
+import io.moemesh.core.nn.SequenceChunk;
 import io.moemesh.core.sampling.Sampler;
 import io.moemesh.core.sampling.SamplingParams;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import java.util.function.IntPredicate;
 
@@ -56,7 +58,8 @@ public final class Generator {
                 if (produced == budget) {
                     break;
                 }
-                logits = model.forward(sequence, new int[]{token}, false, null);
+                // decode steps reuse one logits array: the model allocates no activations for them
+                model.step(List.of(new SequenceChunk(sequence, new int[]{token}, true)), new float[][]{logits});
             }
             decodeNanos = System.nanoTime() - decodeStart;
         } finally {

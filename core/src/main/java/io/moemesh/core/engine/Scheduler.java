@@ -141,9 +141,12 @@ public final class Scheduler implements AutoCloseable {
         if (chunks.isEmpty()) {
             return;
         }
-        float[][] logits;
+        float[][] logits = new float[chunks.size()][];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = chunks.get(i).wantsLogits() ? inStep.get(i).logits() : null;
+        }
         try {
-            logits = model.step(chunks);
+            model.step(chunks, logits);
         } catch (RuntimeException e) {
             // A failed layer call leaves the step's KV caches half-written: every sequence in the step ends here.
             // Requests that were queued or arrive later run on.
@@ -213,6 +216,8 @@ public final class Scheduler implements AutoCloseable {
         final int[] generated;
         final long admitted = System.nanoTime();
         Sampler sampler;
+        /** This sequence's logits, rewritten every step it samples. */
+        float[] logits;
         int prefilled;
         int produced;
         long firstTokenNanos;
@@ -223,6 +228,13 @@ public final class Scheduler implements AutoCloseable {
             this.sink = sink;
             this.budget = request.budget(config);
             this.generated = new int[budget];
+        }
+
+        float[] logits() {
+            if (logits == null) {
+                logits = new float[config.vocabSize()];
+            }
+            return logits;
         }
 
         boolean prefilling() {

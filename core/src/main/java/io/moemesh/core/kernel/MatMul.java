@@ -10,11 +10,11 @@ public interface MatMul {
     void apply(Matrix w, float[] x, int tokens, float[] out);
 
     /**
-     * Row {@code row} of the product for {@code tokens} input rows (at {@code t·cols}):
-     * {@code out[outOffset + t·outStride] = dot(w, row, x, t·cols)}. Register-tiled where the format allows: the
-     * weight row is read once per four tokens.
+     * Row {@code row} of the product for {@code tokens} input rows (at {@code xOffset + t·cols}):
+     * {@code out[outOffset + t·outStride] = dot(w, row, x, xOffset + t·cols)}. Register-tiled where the format
+     * allows: the weight row is read once per four tokens.
      */
-    void rowForTokens(Matrix w, int row, float[] x, int tokens, float[] out, int outOffset, int outStride);
+    void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset, int outStride);
 
     /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
@@ -29,23 +29,27 @@ public interface MatMul {
      */
     default float[][] applyAll(Matrix[] ws, float[] x, int tokens) {
         float[][] out = new float[ws.length][];
-        int[] rows = new int[ws.length];
-        long macs = 0;
         for (int m = 0; m < ws.length; m++) {
             out[m] = new float[tokens * ws[m].rows()];
-            rows[m] = ws[m].rows();
-            macs += (long) ws[m].rows() * ws[m].cols() * tokens;
         }
-        StackedRows stacked = new StackedRows(rows);
+        applyAll(ws, new StackedRows(ws), x, tokens, out);
+        return out;
+    }
+
+    /** {@link #applyAll(Matrix[], float[], int)} into the caller's arrays ({@code out[m]}: [tokens, rows of m]). */
+    default void applyAll(Matrix[] ws, StackedRows stacked, float[] x, int tokens, float[][] out) {
+        long macs = 0;
+        for (Matrix w : ws) {
+            macs += (long) w.rows() * w.cols() * tokens;
+        }
         parallel(stacked.total(), macs, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = stacked.owner(i);
                 for (int end = Math.min(to, stacked.start(m + 1)); i < end; i++) {
-                    rowForTokens(ws[m], i - stacked.start(m), x, tokens, out[m], i - stacked.start(m), rows[m]);
+                    rowForTokens(ws[m], i - stacked.start(m), x, 0, tokens, out[m], i - stacked.start(m), ws[m].rows());
                 }
             }
         });
-        return out;
     }
 
     default float[] apply(Matrix w, float[] x, int tokens) {

@@ -17,9 +17,10 @@ final class ScalarMatMul implements MatMul {
     }
 
     @Override
-    public void rowForTokens(Matrix w, int row, float[] x, int tokens, float[] out, int outOffset, int outStride) {
+    public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                             int outStride) {
         for (int t = 0; t < tokens; t++) {
-            out[outOffset + t * outStride] = w.dotReference(row, x, t * w.cols());
+            out[outOffset + t * outStride] = w.dotReference(row, x, xOffset + t * w.cols());
         }
     }
 

@@ -9,6 +9,11 @@ import java.util.Arrays;
 public final class StackedRows {
     private final int[] starts;
 
+    /** The rows of these matrices, in order. */
+    public StackedRows(io.moemesh.core.tensor.Matrix... matrices) {
+        this(java.util.Arrays.stream(matrices).mapToInt(io.moemesh.core.tensor.Matrix::rows).toArray());
+    }
+
     /** @param rows the row count of each matrix, in order */
     public StackedRows(int[] rows) {
         starts = new int[rows.length + 1];

@@ -2,6 +2,8 @@ package io.moemesh.core.nn;
 
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.StackedRows;
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
@@ -20,6 +22,8 @@ public final class Attention {
     private final int heads, kvHeads, headDim, hidden;
     private final float scale;
     private final MatMul matMul;
+    private final Matrix[] qkv;
+    private final StackedRows qkvRows;
 
     public Attention(Matrix qProj, Matrix kProj, Matrix vProj, Matrix oProj, RmsNorm qNorm, RmsNorm kNorm,
                      RotaryEmbedding rope, Qwen3Config config, MatMul matMul) {
@@ -36,6 +40,8 @@ public final class Attention {
         this.hidden = config.hiddenSize();
         this.scale = (float) (1.0 / Math.sqrt(headDim));
         this.matMul = matMul;
+        this.qkv = new Matrix[]{qProj, kProj, vProj};
+        this.qkvRows = new StackedRows(qkv);
     }
 
     public static Attention load(Checkpoint checkpoint, int layer, RotaryEmbedding rope, MatMul matMul) {
@@ -58,8 +64,12 @@ public final class Attention {
      */
     public float[] forward(float[] x, int tokens, KvCache cache) {
         int qDim = heads * headDim, kvDim = kvHeads * headDim;
-        float[][] qkv = matMul.applyAll(new Matrix[]{qProj, kProj, vProj}, x, tokens);
-        float[] q = qkv[0], k = qkv[1], v = qkv[2];
+        // Every activation here is Scratch: this layer's output is consumed (added to the residual, or sent) before
+        // the thread runs attention again.
+        float[] q = Scratch.floats(Scratch.Use.ATTENTION_Q, tokens * qDim);
+        float[] k = Scratch.floats(Scratch.Use.ATTENTION_K, tokens * kvDim);
+        float[] v = Scratch.floats(Scratch.Use.ATTENTION_V, tokens * kvDim);
+        matMul.applyAll(qkv, qkvRows, x, tokens, new float[][]{q, k, v});
         qNorm.apply(q, tokens * heads, q);
         kNorm.apply(k, tokens * kvHeads, k);
         int start = cache.length();
@@ -68,11 +78,12 @@ public final class Attention {
             rope.apply(k, t * kvDim, kvHeads, start + t);
             cache.append(k, t * kvDim, v, t * kvDim);
         }
-        float[] out = new float[tokens * qDim];
+        float[] out = Scratch.floats(Scratch.Use.ATTENTION_HEADS, tokens * qDim);
         int group = heads / kvHeads;
         float[] keys = cache.keys(), values = cache.values();
         Parallel.forRange(tokens * heads, (from, to) -> {
-            float[] scores = new float[start + tokens];
+            // the worker's own; a power-of-two length so that a growing context reuses the array
+            float[] scores = Scratch.floats(Scratch.Use.ATTENTION_SCORES, Integer.highestOneBit(start + tokens) << 1);
             for (int th = from; th < to; th++) {
                 int t = th / heads, h = th % heads;
                 int kvOffset = (h / group) * headDim;
@@ -94,7 +105,9 @@ public final class Attention {
                 }
             }
         });
-        return matMul.apply(oProj, out, tokens);
+        float[] o = Scratch.floats(Scratch.Use.ATTENTION_O, tokens * hidden);
+        matMul.apply(oProj, out, tokens, o);
+        return o;
     }
 
     public int hiddenSize() {

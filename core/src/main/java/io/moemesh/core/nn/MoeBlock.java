@@ -9,7 +9,12 @@ import io.moemesh.core.roles.FeedForwardBackend;
 public record MoeBlock(int layer, Router router, ExpertBackend experts, MatMul matMul) {
 
     public FeedForwardBackend.Output forward(float[] x, int tokens) {
-        Routing routing = router.route(x, tokens, matMul);
+        return forward(x, tokens, false);
+    }
+
+    /** @param keepRouting the routing must outlive the call (a trace records it); otherwise it is scratch */
+    public FeedForwardBackend.Output forward(float[] x, int tokens, boolean keepRouting) {
+        Routing routing = router.route(x, tokens, matMul, !keepRouting);
         int hidden = x.length / tokens;
         float[] out = experts.compute(new ExpertBatch(layer, tokens, hidden, x, routing.topK(),
                 routing.expertIds(), routing.weights()));

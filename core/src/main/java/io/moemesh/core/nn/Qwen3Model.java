@@ -2,6 +2,7 @@ package io.moemesh.core.nn;
 
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.roles.AttentionBackend;
 import io.moemesh.core.roles.ExpertBackend;
 import io.moemesh.core.roles.FeedForwardBackend;
@@ -125,13 +126,27 @@ public final class Qwen3Model implements AutoCloseable {
      * @return per chunk, the logits of its last position, or null where the chunk did not ask for them
      */
     public float[][] step(List<SequenceChunk> chunks) {
+        float[][] logits = new float[chunks.size()][];
+        for (int i = 0; i < logits.length; i++) {
+            logits[i] = chunks.get(i).wantsLogits() ? new float[config.vocabSize()] : null;
+        }
+        step(chunks, logits);
+        return logits;
+    }
+
+    /**
+     * {@link #step(List)} into the caller's logits arrays (one of vocab size per chunk that wants logits; the
+     * scheduler keeps one per sequence), so that decoding allocates no activations: everything in between is
+     * {@link Scratch}.
+     */
+    public void step(List<SequenceChunk> chunks, float[][] logitsInto) {
         int hidden = config.hiddenSize(), rows = 0;
         List<SequenceRows> layout = new ArrayList<>(chunks.size());
         for (SequenceChunk chunk : chunks) {
             layout.add(new SequenceRows(chunk.sequenceId(), rows, chunk.tokens().length));
             rows += chunk.tokens().length;
         }
-        float[] h = new float[rows * hidden];
+        float[] h = Scratch.floats(Scratch.Use.STEP_HIDDEN, rows * hidden);
         for (int i = 0; i < chunks.size(); i++) {
             embed(chunks.get(i).tokens(), h, layout.get(i).firstRow() * hidden);
         }
@@ -141,11 +156,10 @@ public final class Qwen3Model implements AutoCloseable {
         for (SequenceChunk chunk : chunks) {
             wanted += chunk.wantsLogits() ? 1 : 0;
         }
-        float[][] logits = new float[chunks.size()][];
         if (wanted == 0) {
-            return logits;
+            return;
         }
-        float[] last = new float[wanted * hidden];
+        float[] last = Scratch.floats(Scratch.Use.STEP_LAST_ROWS, wanted * hidden);
         int k = 0;
         for (int i = 0; i < chunks.size(); i++) {
             if (chunks.get(i).wantsLogits()) {
@@ -154,22 +168,21 @@ public final class Qwen3Model implements AutoCloseable {
             }
         }
         finalNorm.apply(last, wanted, last);
-        float[] all = matMul.apply(lmHead, last, wanted);
         int vocab = config.vocabSize();
+        float[] all = Scratch.floats(Scratch.Use.STEP_LOGITS, wanted * vocab);
+        matMul.apply(lmHead, last, wanted, all);
         k = 0;
         for (int i = 0; i < chunks.size(); i++) {
             if (chunks.get(i).wantsLogits()) {
-                logits[i] = Arrays.copyOfRange(all, k * vocab, (k + 1) * vocab);
-                k++;
+                System.arraycopy(all, k++ * vocab, logitsInto[i], 0, vocab);
             }
         }
-        return logits;
     }
 
     /** h ← the residual stream after every decoder layer, for the step's rows laid out as {@code batch}. */
     private void decoderLayers(float[] h, List<SequenceRows> batch, ForwardTrace trace) {
         int hidden = config.hiddenSize(), n = h.length / hidden;
-        float[] normed = new float[h.length];
+        float[] normed = Scratch.floats(Scratch.Use.LAYER_NORMED, h.length);
         if (trace != null) {
             trace.hiddenStates(0, h.clone(), n);
         }

@@ -1,5 +1,6 @@
 package io.moemesh.core.nn;
 
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.tensor.VectorMath;
 
 import io.moemesh.core.config.Qwen3Config;
@@ -98,7 +99,7 @@ public final class RotaryEmbedding {
     /** Rotates {@code heads} consecutive head vectors starting at {@code offset}, all at {@code position}. */
     public void apply(float[] x, int offset, int heads, int position) {
         int half = headDim / 2;
-        float[] cos = new float[half], sin = new float[half];
+        float[] cos = Scratch.floats(Scratch.Use.ROPE_COS, half), sin = Scratch.floats(Scratch.Use.ROPE_SIN, half);
         for (int i = 0; i < half; i++) {
             float angle = (float) position * invFreq[i];
             cos[i] = (float) Math.cos(angle) * attentionScaling;

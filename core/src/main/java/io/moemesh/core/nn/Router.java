@@ -1,6 +1,7 @@
 package io.moemesh.core.nn;
 
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.tensor.Matrix;
 
 /**
@@ -13,12 +14,22 @@ public record Router(Matrix gate, int topK, boolean normTopkProb) {
         return gate.rows();
     }
 
+    /** A routing of fresh arrays: it may be kept (traces keep it). */
     public Routing route(float[] x, int tokens, MatMul matMul) {
+        return route(x, tokens, matMul, false);
+    }
+
+    /**
+     * @param scratch the routing lives in {@link Scratch} arrays, valid until this thread routes again: for the
+     *                decode path, where it is used at once to dispatch the experts
+     */
+    public Routing route(float[] x, int tokens, MatMul matMul, boolean scratch) {
         int experts = gate.rows();
-        float[] logits = matMul.apply(gate, x, tokens);
-        int[] ids = new int[tokens * topK];
-        float[] weights = new float[tokens * topK];
-        float[] p = new float[experts];
+        float[] logits = scratch ? Scratch.floats(Scratch.Use.ROUTER_LOGITS, tokens * experts) : new float[tokens * experts];
+        matMul.apply(gate, x, tokens, logits);
+        int[] ids = scratch ? Scratch.ints(Scratch.Use.ROUTER_IDS, tokens * topK) : new int[tokens * topK];
+        float[] weights = scratch ? Scratch.floats(Scratch.Use.ROUTER_WEIGHTS, tokens * topK) : new float[tokens * topK];
+        float[] p = Scratch.floats(Scratch.Use.ROUTER_P, experts);
         for (int t = 0; t < tokens; t++) {
             int base = t * experts;
             float max = Float.NEGATIVE_INFINITY;

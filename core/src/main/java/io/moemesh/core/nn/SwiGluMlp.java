@@ -1,12 +1,12 @@
 package io.moemesh.core.nn;
 
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.kernel.StackedRows;
 import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.Checkpoint;
 
-import java.util.Arrays;
 
 /**
  * down(silu(gate(x)) ⊙ up(x)): the dense MLP of Qwen3 and, with moe_intermediate_size, each MoE expert.
@@ -22,7 +22,9 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
     }
 
     public float[] forward(float[] x, int tokens, MatMul matMul) {
-        return forwardAll(new SwiGluMlp[]{this}, new float[][]{x}, new int[]{tokens}, matMul)[0];
+        float[] y = new float[tokens * down.rows()];
+        forwardAll(new SwiGluMlp[]{this}, 1, new int[]{0}, new int[]{tokens}, x, y, matMul);
+        return y;
     }
 
     /**
@@ -31,40 +33,46 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
      * (gate and up read in the same pass; neither output is stored), then {@code y[t][r] = down_r·h_t}. That is two
      * forks per layer instead of three per expert, and at decode every thread shares the rows of all 8 experts
      * rather than splitting one small matrix at a time. Each number is computed exactly as the unfused MLP would.
+     * All FFNs share the hidden size; the intermediate activations are {@link Scratch}.
      *
-     * @param xs     per FFN, its [tokens, hidden] input rows
-     * @param tokens per FFN, how many rows
-     * @return per FFN, its [tokens, hidden] outputs
+     * @param count    how many of {@code mlps} run
+     * @param rowStart per FFN, its first row in {@code x} and {@code y}
+     * @param rows     per FFN, how many rows
+     * @param x        [all rows, hidden] inputs
+     * @param y        [all rows, hidden] outputs
      */
-    public static float[][] forwardAll(SwiGluMlp[] mlps, float[][] xs, int[] tokens, MatMul matMul) {
-        int n = mlps.length;
-        float[][] h = new float[n][];
-        float[][] y = new float[n][];
-        int[] intermediate = new int[n], hidden = new int[n];
+    public static void forwardAll(SwiGluMlp[] mlps, int count, int[] rowStart, int[] rows, float[] x, float[] y,
+                                  MatMul matMul) {
+        int[] intermediate = new int[count], hidden = new int[count], hStart = new int[count];
         long upMacs = 0, downMacs = 0;
-        int maxTokens = Arrays.stream(tokens).max().orElse(0);
-        for (int m = 0; m < n; m++) {
+        int maxTokens = 0, hRows = 0;
+        for (int m = 0; m < count; m++) {
             SwiGluMlp mlp = mlps[m];
-            h[m] = new float[tokens[m] * mlp.gate.rows()];
-            y[m] = new float[tokens[m] * mlp.down.rows()];
             intermediate[m] = mlp.gate.rows();
             hidden[m] = mlp.down.rows();
-            upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * tokens[m];
-            downMacs += (long) mlp.down.rows() * mlp.down.cols() * tokens[m];
+            hStart[m] = hRows;
+            hRows += rows[m] * intermediate[m];
+            maxTokens = Math.max(maxTokens, rows[m]);
+            upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * rows[m];
+            downMacs += (long) mlp.down.rows() * mlp.down.cols() * rows[m];
         }
+        float[] h = Scratch.floats(Scratch.Use.EXPERTS_H, hRows);
+        int tokensMax = maxTokens;
         StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
         matMul.parallel(upRows.total(), upMacs, (from, to) -> {
-            float[] g = new float[maxTokens], u = new float[maxTokens];
+            // this thread's own: workers each have their Scratch
+            float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, tokensMax);
+            float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, tokensMax);
             for (int i = from; i < to; ) {
                 int m = upRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
-                int rows = mlp.gate.rows();
+                int inter = intermediate[m], xAt = rowStart[m] * mlp.gate.cols();
                 for (int end = Math.min(to, upRows.start(m + 1)); i < end; i++) {
                     int r = i - upRows.start(m);
-                    matMul.rowForTokens(mlp.gate, r, xs[m], tokens[m], g, 0, 1);
-                    matMul.rowForTokens(mlp.up, r, xs[m], tokens[m], u, 0, 1);
-                    for (int t = 0; t < tokens[m]; t++) {
-                        h[m][t * rows + r] = silu(g[t]) * u[t];
+                    matMul.rowForTokens(mlp.gate, r, x, xAt, rows[m], g, 0, 1);
+                    matMul.rowForTokens(mlp.up, r, x, xAt, rows[m], u, 0, 1);
+                    for (int t = 0; t < rows[m]; t++) {
+                        h[hStart[m] + t * inter + r] = silu(g[t]) * u[t];
                     }
                 }
             }
@@ -73,14 +81,13 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             for (int i = from; i < to; ) {
                 int m = downRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
-                int rows = mlp.down.rows();
+                int out = hidden[m];
                 for (int end = Math.min(to, downRows.start(m + 1)); i < end; i++) {
                     int r = i - downRows.start(m);
-                    matMul.rowForTokens(mlp.down, r, h[m], tokens[m], y[m], r, rows);
+                    matMul.rowForTokens(mlp.down, r, h, hStart[m], rows[m], y, rowStart[m] * out + r, out);
                 }
             }
         });
-        return y;
     }
 
     static float silu(float v) {

@@ -24,9 +24,10 @@ public interface AttentionBackend extends AutoCloseable {
         if (batch.size() == 1) {
             return attend(layer, batch.get(0).sequenceId(), normedRows, batch.get(0).tokens());
         }
-        float[] out = new float[normedRows.length];
+        float[] out = io.moemesh.core.kernel.Scratch.floats(io.moemesh.core.kernel.Scratch.Use.ATTENTION_OUT, normedRows.length);
         for (SequenceRows s : batch) {
-            float[] x = java.util.Arrays.copyOfRange(normedRows, s.firstRow() * hidden, (s.firstRow() + s.tokens()) * hidden);
+            float[] x = io.moemesh.core.kernel.Scratch.floats(io.moemesh.core.kernel.Scratch.Use.ATTENTION_IN, s.tokens() * hidden);
+            System.arraycopy(normedRows, s.firstRow() * hidden, x, 0, x.length);
             System.arraycopy(attend(layer, s.sequenceId(), x, s.tokens()), 0, out, s.firstRow() * hidden, x.length);
         }
         return out;

@@ -2,48 +2,51 @@ package io.moemesh.core.roles;
 
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.nn.SwiGluMlp;
 import io.moemesh.core.tensor.VectorMath;
 import io.moemesh.core.weights.Checkpoint;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiPredicate;
 
 /**
  * Experts computed in this JVM. Loads exactly the (layer, expert) pairs {@code hosts} accepts, so an expert host
- * never reads another's weights. Tokens are grouped by expert so each expert's weights are streamed once per batch.
+ * never reads another's weights. A batch's assignments are sorted by expert so each expert's weights are streamed
+ * once per batch, and all of the batch's experts run in one fused pass; the working arrays are {@link Scratch}, so
+ * a decode step allocates no activations here.
  */
 public final class LocalExperts implements ExpertBackend {
-    private final Map<Long, SwiGluMlp> experts = new ConcurrentHashMap<>();
+    /** [layer][expert], null where not hosted (or a dense layer). */
+    private final SwiGluMlp[][] experts;
     private final MatMul matMul;
     private final int hidden;
+    private final int numExperts;
+    private final ThreadLocal<SwiGluMlp[]> batchExperts;
+    private int size;
 
     public LocalExperts(Checkpoint checkpoint, BiPredicate<Integer, Integer> hosts, MatMul matMul) {
         Qwen3Config c = checkpoint.config();
         this.matMul = matMul;
         this.hidden = c.hiddenSize();
+        this.numExperts = Math.max(c.numExperts(), 0);
+        this.experts = new SwiGluMlp[c.numHiddenLayers()][numExperts];
+        this.batchExperts = ThreadLocal.withInitial(() -> new SwiGluMlp[numExperts]);
         for (int layer = 0; layer < c.numHiddenLayers(); layer++) {
             if (!c.isMoeLayer(layer)) {
                 continue;
             }
-            for (int e = 0; e < c.numExperts(); e++) {
+            for (int e = 0; e < numExperts; e++) {
                 if (hosts.test(layer, e)) {
                     String prefix = "model.layers." + layer + ".mlp.experts." + e + ".";
-                    experts.put(key(layer, e), SwiGluMlp.load(checkpoint, prefix, c.hiddenSize(), c.moeIntermediateSize()));
+                    experts[layer][e] = SwiGluMlp.load(checkpoint, prefix, c.hiddenSize(), c.moeIntermediateSize());
+                    size++;
                 }
             }
         }
     }
 
-    private static long key(int layer, int expert) {
-        return ((long) layer << 32) | expert;
-    }
-
     public int size() {
-        return experts.size();
+        return size;
     }
 
     @Override
@@ -51,45 +54,58 @@ public final class LocalExperts implements ExpertBackend {
         if (batch.hidden() != hidden) {
             throw new IllegalArgumentException("hidden size " + batch.hidden() + " but the model's is " + hidden);
         }
-        float[] out = new float[batch.tokens() * hidden];
-        // Group rows by expert, in ascending expert order (the order transformers sums in).
-        Map<Integer, List<int[]>> byExpert = new java.util.TreeMap<>();
-        for (int t = 0; t < batch.tokens(); t++) {
-            for (int s = 0; s < batch.slots(); s++) {
-                int e = batch.experts()[t * batch.slots() + s];
+        int layer = batch.layer(), tokens = batch.tokens(), slots = batch.slots(), n = tokens * slots;
+        if (layer < 0 || layer >= experts.length) {
+            throw new IllegalArgumentException("layer " + layer + " outside 0.." + (experts.length - 1));
+        }
+        // Counting sort of the assignments by expert: ascending expert order, and ascending tokens within an
+        // expert, the order transformers sums in.
+        int[] count = Scratch.ints(Scratch.Use.EXPERTS_COUNT, numExperts + 1);
+        int rows = 0;
+        for (int a = 0; a < n; a++) {
+            int e = batch.experts()[a];
+            if (e >= 0) {
+                if (e >= numExperts || experts[layer][e] == null) {
+                    throw new IllegalArgumentException("expert " + e + " of layer " + layer + " is not hosted here");
+                }
+                count[e + 1]++;
+                rows++;
+            }
+        }
+        SwiGluMlp[] mlps = batchExperts.get();
+        int[] rowStart = Scratch.ints(Scratch.Use.EXPERTS_START, numExperts);
+        int[] rowCount = Scratch.ints(Scratch.Use.EXPERTS_ROWS, numExperts);
+        int used = 0;
+        for (int e = 0, start = 0; e < numExperts; e++) {
+            int c = count[e + 1];
+            count[e + 1] = start;   // now: the next free row of expert e
+            if (c > 0) {
+                mlps[used] = experts[layer][e];
+                rowStart[used] = start;
+                rowCount[used++] = c;
+                start += c;
+            }
+        }
+        int[] token = Scratch.ints(Scratch.Use.EXPERTS_TOKEN, rows);
+        int[] slot = Scratch.ints(Scratch.Use.EXPERTS_SLOT, rows);
+        float[] x = Scratch.floats(Scratch.Use.EXPERTS_X, rows * hidden);
+        for (int t = 0; t < tokens; t++) {
+            for (int s = 0; s < slots; s++) {
+                int e = batch.experts()[t * slots + s];
                 if (e >= 0) {
-                    byExpert.computeIfAbsent(e, k -> new ArrayList<>()).add(new int[]{t, s});
+                    int r = count[e + 1]++;
+                    token[r] = t;
+                    slot[r] = s;
+                    System.arraycopy(batch.x(), t * hidden, x, r * hidden, hidden);
                 }
             }
         }
-        // All the batch's experts in one fused pass (two forks), then the weighted sums in ascending expert order.
-        int n = byExpert.size(), m = 0;
-        SwiGluMlp[] mlps = new SwiGluMlp[n];
-        float[][] xs = new float[n][];
-        int[] counts = new int[n];
-        List<List<int[]>> assignments = new ArrayList<>(byExpert.values());
-        for (Map.Entry<Integer, List<int[]>> group : byExpert.entrySet()) {
-            SwiGluMlp mlp = experts.get(key(batch.layer(), group.getKey()));
-            if (mlp == null) {
-                throw new IllegalArgumentException("expert " + group.getKey() + " of layer " + batch.layer() + " is not hosted here");
-            }
-            List<int[]> rows = group.getValue();
-            float[] x = new float[rows.size() * hidden];
-            for (int i = 0; i < rows.size(); i++) {
-                System.arraycopy(batch.x(), rows.get(i)[0] * hidden, x, i * hidden, hidden);
-            }
-            mlps[m] = mlp;
-            xs[m] = x;
-            counts[m++] = rows.size();
-        }
-        float[][] ys = SwiGluMlp.forwardAll(mlps, xs, counts, matMul);
-        for (int e = 0; e < n; e++) {
-            List<int[]> rows = assignments.get(e);
-            for (int i = 0; i < rows.size(); i++) {
-                int t = rows.get(i)[0];
-                float w = batch.weights()[t * batch.slots() + rows.get(i)[1]];
-                VectorMath.axpy(w, ys[e], i * hidden, out, t * hidden, hidden);
-            }
+        float[] y = Scratch.floats(Scratch.Use.EXPERTS_Y, rows * hidden);
+        SwiGluMlp.forwardAll(mlps, used, rowStart, rowCount, x, y, matMul);
+        float[] out = Scratch.floats(Scratch.Use.EXPERTS_OUT, tokens * hidden);
+        for (int r = 0; r < rows; r++) {
+            float w = batch.weights()[token[r] * slots + slot[r]];
+            VectorMath.axpy(w, y, r * hidden, out, token[r] * hidden, hidden);
         }
         return out;
     }

@@ -37,11 +37,17 @@ public final class LocalFeedForward implements FeedForwardBackend {
 
     @Override
     public Output forward(int layer, float[] normedHidden, int tokens) {
+        return forward(layer, normedHidden, tokens, false);
+    }
+
+    /** @param withRouterLogits a trace wants the routing: it gets arrays of its own, not scratch */
+    @Override
+    public Output forward(int layer, float[] normedHidden, int tokens, boolean withRouterLogits) {
         if (layer < 0 || layer >= dense.length) {
             throw new IllegalArgumentException("layer " + layer + " outside 0.." + (dense.length - 1));
         }
         if (moe[layer] != null) {
-            return moe[layer].forward(normedHidden, tokens);
+            return moe[layer].forward(normedHidden, tokens, withRouterLogits);
         }
         return new Output(dense[layer].forward(normedHidden, tokens, matMul), null);
     }
