@@ -1,0 +1,192 @@
+package io.moemesh.cli;
+
+import io.moemesh.core.embedded.BenchModels;
+import io.moemesh.core.engine.GenerationResult;
+import io.moemesh.core.engine.Generator;
+import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Parallel;
+import io.moemesh.core.nn.Qwen3Model;
+import io.moemesh.core.sampling.SamplingParams;
+import io.moemesh.core.tensor.WeightPlan;
+import io.moemesh.core.weights.Checkpoint;
+import io.moemesh.core.weights.LoadMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * Prefill and decode tokens/s of one sequence in the embedded engine, per weight format and thread count. By default
+ * on a synthetic model with Qwen3-30B-A3B's shape cut to a few layers; with {@code --model} on any checkpoint, so
+ * that another engine can be timed on the very same files.
+ */
+@Command(name = "decode", mixinStandardHelpOptions = true,
+        description = {"Prefill and decode tokens/s of one greedy sequence (EOS ignored) in the embedded engine, per weight",
+                "format and thread count: a warm-up generation, then --repeats timed ones (median and best).",
+                "Default model: Qwen3-30B-A3B's shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768,",
+                "vocabulary 151936) cut to --layers layers, random weights, written once under $MOEMESH_HOME",
+                "(about 1.3 GB per layer plus 1.2 GB of embeddings and head)."})
+final class BenchDecodeCommand implements Callable<Integer> {
+    @Option(names = "--model", paramLabel = "DIR",
+            description = "Checkpoint directory (config.json + *.safetensors). Default: the synthetic 30B-A3B-shaped model.")
+    Path model;
+
+    @Option(names = "--layers", defaultValue = "8", paramLabel = "L",
+            description = "Layers of the synthetic model (default ${DEFAULT-VALUE}).")
+    int layers;
+
+    @Option(names = "--vocab", defaultValue = "151936", paramLabel = "V",
+            description = "Vocabulary of the synthetic model (default ${DEFAULT-VALUE}, Qwen3's).")
+    int vocab;
+
+    @Option(names = "--formats", split = ",", defaultValue = "stored,int8,q4", paramLabel = "SPEC[,SPEC...]",
+            description = "--weights specs to compare (default ${DEFAULT-VALUE}); join the roles of one spec with '+', "
+                    + "e.g. experts=q4+attention=int8.")
+    List<String> formats;
+
+    @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
+            description = "Engine threads (default 1 and every core); each count other than this JVM's runs in a child JVM.")
+    List<Integer> threads;
+
+    @Option(names = "--prompt-tokens", defaultValue = "128", paramLabel = "N",
+            description = "Prompt length of the timed prefill (default ${DEFAULT-VALUE}).")
+    int promptTokens;
+
+    @Option(names = "--new-tokens", defaultValue = "32", paramLabel = "N",
+            description = "Tokens decoded after the prompt (default ${DEFAULT-VALUE}).")
+    int newTokens;
+
+    @Option(names = "--repeats", defaultValue = "3", paramLabel = "N", description = "Timed generations (default ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Option(names = "--load", defaultValue = "mmap", paramLabel = "MODE",
+            description = "mmap (default: the file pages are the only copy of stored weights) or memory.")
+    String load;
+
+    @Option(names = "--json", description = "One JSON object per line instead of the table.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (promptTokens < 1 || newTokens < 2 || repeats < 1) {
+            throw new IllegalArgumentException("--prompt-tokens must be at least 1, --new-tokens at least 2 (decode "
+                    + "speed counts the tokens after the first) and --repeats at least 1");
+        }
+        List<WeightPlan> plans = formats.stream().map(f -> WeightPlan.parse(f.replace('+', ','))).toList();
+        LoadMode mode = switch (load.toLowerCase(Locale.ROOT)) {
+            case "mmap" -> LoadMode.MMAP;
+            case "memory" -> LoadMode.MEMORY;
+            default -> throw new IllegalArgumentException("--load must be mmap or memory, got '" + load + "'");
+        };
+        // Written (or found) once here, so that child JVMs only read it.
+        Path dir = model != null ? model : BenchModels.ensureQwen3_30bA3b(layers, vocab, BenchDecodeCommand::progress);
+        String name = model != null ? String.valueOf(model.toAbsolutePath().normalize().getFileName())
+                : BenchModels.qwen3_30bA3bName(layers);
+        List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
+        List<Map<String, Object>> rows = ThreadCounts.run(threadCounts, () -> runHere(dir, name, plans, mode), t -> List.of(
+                "decode", "--model", dir.toString(), "--formats",
+                formats.stream().map(String::strip).collect(Collectors.joining(",")), "--threads", Integer.toString(t),
+                "--prompt-tokens", Integer.toString(promptTokens), "--new-tokens", Integer.toString(newTokens),
+                "--repeats", Integer.toString(repeats), "--load", load, "--json"));
+        if (model == null) {
+            rows.forEach(r -> r.put("model", name));   // the children saw the synthetic model as a --model directory
+        }
+        print(rows);
+        return 0;
+    }
+
+    private List<Map<String, Object>> runHere(Path dir, String name, List<WeightPlan> plans, LoadMode mode) {
+        int threadCount = Parallel.threads();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (WeightPlan plan : plans) {
+            progress("loading " + name + " as " + plan + " (" + mode.toString().toLowerCase(Locale.ROOT) + "), "
+                    + threadCount + " thread(s)...");
+            long t0 = System.nanoTime();
+            try (Checkpoint checkpoint = Checkpoint.open(dir, mode, plan);
+                 Qwen3Model loaded = Qwen3Model.load(checkpoint, MatMul.vector())) {
+                double loadSeconds = (System.nanoTime() - t0) / 1e9;
+                int[] prompt = prompt(loaded.config().vocabSize());
+                ModelOptions.checkIds(prompt, loaded.config().vocabSize(), dir);
+                Generator generator = new Generator(loaded);
+                generate(generator, prompt, Math.min(newTokens, 8));   // warm-up: compiles the hot paths, faults the pages in
+                double[] prefill = new double[repeats], decode = new double[repeats];
+                for (int i = 0; i < repeats; i++) {
+                    GenerationResult r = generate(generator, prompt, newTokens);
+                    prefill[i] = r.prefillTokensPerSecond();
+                    decode[i] = r.decodeTokensPerSecond();
+                    progress(String.format("%s %s, %d thread(s), run %d/%d: prefill %.1f tokens/s, decode %.2f tokens/s",
+                            name, plan, threadCount, i + 1, repeats, prefill[i], decode[i]));
+                }
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("bench", "decode");
+                j.put("model", name);
+                j.put("format", plan.toString());
+                j.put("threads", threadCount);
+                j.put("decode_tps", ThreadCounts.round(median(decode), 3));
+                j.put("decode_tps_best", ThreadCounts.round(Arrays.stream(decode).max().orElseThrow(), 3));
+                j.put("prefill_tps", ThreadCounts.round(median(prefill), 3));
+                j.put("prefill_tps_best", ThreadCounts.round(Arrays.stream(prefill).max().orElseThrow(), 3));
+                j.put("prompt_tokens", promptTokens);
+                j.put("new_tokens", newTokens);
+                j.put("repeats", repeats);
+                j.put("load_s", ThreadCounts.round(loadSeconds, 2));
+                rows.add(j);
+            }
+        }
+        return rows;
+    }
+
+    private GenerationResult generate(Generator generator, int[] prompt, int tokens) {
+        return generator.generate(prompt, tokens, SamplingParams.GREEDY, Set.of(), token -> true);
+    }
+
+    private int[] prompt(int vocabSize) {
+        SplittableRandom random = new SplittableRandom(promptTokens);
+        int[] p = new int[promptTokens];
+        for (int i = 0; i < p.length; i++) {
+            p[i] = random.nextInt(Math.min(vocabSize, 150_000));
+        }
+        return p;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private void print(List<Map<String, Object>> rows) {
+        if (json) {
+            rows.forEach(r -> System.out.println(Json.line(r)));
+            return;
+        }
+        System.out.printf("%-20s %-10s %7s %12s %10s %12s %10s %8s%n", "model", "format", "threads", "prefill t/s",
+                "best", "decode t/s", "best", "load s");
+        for (Map<String, Object> r : rows) {
+            System.out.printf("%-20s %-10s %7s %12.2f %10.2f %12.3f %10.3f %8.1f%n", r.get("model"), r.get("format"),
+                    r.get("threads"), ThreadCounts.number(r, "prefill_tps"), ThreadCounts.number(r, "prefill_tps_best"),
+                    ThreadCounts.number(r, "decode_tps"), ThreadCounts.number(r, "decode_tps_best"),
+                    ThreadCounts.number(r, "load_s"));
+        }
+        System.out.println();
+        System.out.println("One sequence, greedy, EOS ignored: prefill of a " + promptTokens + "-token prompt in one forward "
+                + "pass, then " + newTokens + " new tokens (decode t/s counts the " + (newTokens - 1) + " after the first);");
+        System.out.println("median and best of " + repeats + " runs after a warm-up generation; weights loaded with --load "
+                + load + ", quantized at load for int8/q4 (load s).");
+    }
+
+    private static void progress(String message) {
+        System.err.println("[INFO] " + message);
+    }
+}

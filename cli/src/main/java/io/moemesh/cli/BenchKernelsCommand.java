@@ -1,0 +1,360 @@
+package io.moemesh.cli;
+
+import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.kernel.Parallel;
+import io.moemesh.core.tensor.Bf16Matrix;
+import io.moemesh.core.tensor.F32Matrix;
+import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.tensor.Q4Matrix;
+import io.moemesh.core.tensor.Q8Matrix;
+import io.moemesh.core.tensor.WeightFormat;
+import io.moemesh.core.weights.Numerics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+
+/**
+ * The matmul kernels on the real shapes, in every weight format, at several batch sizes, next to the machine's read
+ * bandwidth measured in the same JVM. At batch 1 decoding is a stream over the weights, so GB/s against the read
+ * bandwidth says how close a kernel is to the limit; at large batches it is compute, so GFLOP/s is the number.
+ */
+@Command(name = "kernels", mixinStandardHelpOptions = true,
+        description = {"Matmul kernels (MatMul.vector()) on synthetic random weights of the real shapes, per weight format",
+                "and batch size: GB/s of weights read and GFLOP/s, next to the read bandwidth of a plain SIMD sum over a",
+                "buffer much larger than the caches, measured in the same run. A pass applies every matrix of the shape",
+                "once (gate, up, down; or q, k, v, o); passes cycle through copies of the weights (--working-set-mb in",
+                "all) so that each reads memory, not cache. Prints the median and the best pass after a warm-up."})
+final class BenchKernelsCommand implements Callable<Integer> {
+    record Projection(String name, int rows, int cols) {
+    }
+
+    record Shape(String name, List<Projection> projections) {
+        long weights() {
+            return projections.stream().mapToLong(p -> (long) p.rows() * p.cols()).sum();
+        }
+    }
+
+    static final List<Shape> SHAPES = List.of(
+            new Shape("30b-expert", List.of(new Projection("gate", 768, 2048), new Projection("up", 768, 2048),
+                    new Projection("down", 2048, 768))),
+            new Shape("235b-expert", List.of(new Projection("gate", 1536, 4096), new Projection("up", 1536, 4096),
+                    new Projection("down", 4096, 1536))),
+            new Shape("30b-attention", List.of(new Projection("q", 4096, 2048), new Projection("k", 512, 2048),
+                    new Projection("v", 512, 2048), new Projection("o", 2048, 4096))),
+            new Shape("235b-attention", List.of(new Projection("q", 8192, 4096), new Projection("k", 512, 4096),
+                    new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
+
+    static final List<String> FORMATS = List.of("bf16", "int8", "q4", "f32");
+
+    @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,f32", paramLabel = "F[,F...]",
+            description = "Weight formats: bf16 (as Qwen stores them; 'stored' is a synonym), int8, q4, f32 (default ${DEFAULT-VALUE}).")
+    List<String> formats;
+
+    @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
+            paramLabel = "S[,S...]", description = "Shapes (default ${DEFAULT-VALUE}): one expert of Qwen3-30B-A3B "
+            + "(gate/up 768x2048, down 2048x768) or of Qwen3-235B-A22B (1536x4096, 4096x1536), or the attention "
+            + "projections of either (q, k, v, o).")
+    List<String> shapes;
+
+    @Option(names = "--batches", split = ",", defaultValue = "1,8,32,128", paramLabel = "B[,B...]",
+            description = "Token rows per matmul (default ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--threads", split = ",", paramLabel = "N[,N...]",
+            description = "Engine threads (default 1 and every core); each count other than this JVM's runs in a child JVM.")
+    List<Integer> threads;
+
+    @Option(names = "--working-set-mb", paramLabel = "MB",
+            description = "Weights cycled through per format and shape, in copies (default 256; 16 with --quick).")
+    Integer workingSetMb;
+
+    @Option(names = "--bandwidth-mb", paramLabel = "MB",
+            description = "Buffer of the read-bandwidth sum (default 1024; 64 with --quick).")
+    Integer bandwidthMb;
+
+    @Option(names = "--seconds", paramLabel = "S",
+            description = "Time measured per format, shape and batch, after half as much warm-up (default 1; 0.02 with --quick).")
+    Double seconds;
+
+    @Option(names = "--quick", description = "Small buffers and few repetitions: checks the command works, measures little.")
+    boolean quick;
+
+    @Option(names = "--json", description = "One JSON object per line instead of the table.")
+    boolean json;
+
+    private int workingSetMb() {
+        return workingSetMb != null ? workingSetMb : quick ? 16 : 256;
+    }
+
+    private int bandwidthMb() {
+        return bandwidthMb != null ? bandwidthMb : quick ? 64 : 1024;
+    }
+
+    private double seconds() {
+        return seconds != null ? seconds : quick ? 0.02 : 1.0;
+    }
+
+    private int minReps() {
+        return quick ? 2 : 5;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<String> formatNames = formats.stream().map(BenchKernelsCommand::formatName).toList();
+        List<Shape> chosen = shapes.stream().map(BenchKernelsCommand::shape).toList();
+        for (int b : batches) {
+            if (b < 1) {
+                throw new IllegalArgumentException("--batches must be at least 1, got " + b);
+            }
+        }
+        List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
+        List<Map<String, Object>> rows = ThreadCounts.run(threadCounts, () -> runHere(formatNames, chosen), t -> {
+            List<String> args = new ArrayList<>(List.of("kernels", "--formats", String.join(",", formatNames),
+                    "--shapes", String.join(",", shapes), "--batches", join(batches), "--threads", Integer.toString(t),
+                    "--working-set-mb", Integer.toString(workingSetMb()), "--bandwidth-mb", Integer.toString(bandwidthMb()),
+                    "--seconds", Double.toString(seconds()), "--json"));
+            if (quick) {
+                args.add("--quick");
+            }
+            return args;
+        });
+        print(rows);
+        return 0;
+    }
+
+    private static String join(List<Integer> values) {
+        return values.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    static String formatName(String name) {
+        String f = name.strip().toLowerCase(java.util.Locale.ROOT);
+        f = f.equals("stored") ? "bf16" : f;
+        if (!FORMATS.contains(f)) {
+            throw new IllegalArgumentException("--formats: unknown format '" + name + "' (known: " + FORMATS + ", stored = bf16)");
+        }
+        return f;
+    }
+
+    static Shape shape(String name) {
+        return SHAPES.stream().filter(s -> s.name().equals(name.strip())).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("--shapes: unknown shape '" + name + "' (known: "
+                        + SHAPES.stream().map(Shape::name).toList() + ")"));
+    }
+
+    /** Everything at this JVM's thread count: bandwidth first (alone in memory), then each shape and format. */
+    private List<Map<String, Object>> runHere(List<String> formatNames, List<Shape> chosen) throws Exception {
+        int threads = Parallel.threads();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        double readBw;
+        try (ReadBandwidth bw = new ReadBandwidth((long) bandwidthMb() << 20)) {
+            readBw = 0;
+            for (int t : new java.util.TreeSet<>(List.of(1, threads, Runtime.getRuntime().availableProcessors()))) {
+                ReadBandwidth.Result r = bw.measure(t, quick ? 2 : 5);
+                Map<String, Object> j = new LinkedHashMap<>();
+                j.put("bench", "read_bw");
+                j.put("threads", t);
+                j.put("run_threads", threads);
+                j.put("gbps", ThreadCounts.round(r.medianGbps(), 2));
+                j.put("gbps_best", ThreadCounts.round(r.bestGbps(), 2));
+                j.put("buffer_mb", bw.bytes() >> 20);
+                rows.add(j);
+                progress(String.format("read bandwidth, %d thread(s): %.1f GB/s", t, r.medianGbps()));
+                if (t == threads) {
+                    readBw = r.medianGbps();
+                }
+            }
+        }
+        for (Shape shape : chosen) {
+            try (Arena shapeArena = Arena.ofShared()) {
+                List<Bf16Matrix> base = randomBf16(shape, shapeArena);
+                for (String format : formatNames) {
+                    try (Arena arena = Arena.ofShared()) {
+                        long t0 = System.nanoTime();
+                        List<List<Matrix>> copies = copies(base, format, arena);
+                        progress(String.format("%s %s: %d copies of %.1f MB ready in %.1f s", shape.name(), format,
+                                copies.size(), bytes(copies.getFirst()) / 1e6, (System.nanoTime() - t0) / 1e9));
+                        for (int batch : batches) {
+                            rows.add(measure(shape, format, batch, copies, threads, readBw));
+                        }
+                    }
+                }
+            }
+        }
+        return rows;
+    }
+
+    private static List<Bf16Matrix> randomBf16(Shape shape, Arena arena) {
+        SplittableRandom random = new SplittableRandom(2048 + shape.name().hashCode());
+        List<Bf16Matrix> out = new ArrayList<>();
+        for (Projection p : shape.projections()) {
+            long n = (long) p.rows() * p.cols();
+            MemorySegment data = arena.allocate(n * 2, 64);
+            for (long i = 0; i < n; i++) {
+                data.setAtIndex(Numerics.I16, i, Numerics.floatToBf16((float) (random.nextGaussian() * 0.02)));
+            }
+            out.add(new Bf16Matrix(data, p.rows(), p.cols()));
+        }
+        return out;
+    }
+
+    /** The shape's matrices in {@code format}, converted once, then copied until they fill the working set. */
+    private List<List<Matrix>> copies(List<Bf16Matrix> base, String format, Arena arena) {
+        List<Matrix> first = new ArrayList<>();
+        for (Bf16Matrix m : base) {
+            first.add(switch (format) {
+                case "bf16" -> m;
+                case "f32" -> toF32(m, arena);
+                case "int8" -> WeightFormat.INT8.quantize(m, arena);
+                case "q4" -> WeightFormat.Q4.quantize(m, arena);
+                default -> throw new IllegalArgumentException(format);
+            });
+        }
+        long perCopy = bytes(first);
+        int count = (int) Math.max(1, ((long) workingSetMb() << 20) / perCopy + 1);
+        List<List<Matrix>> copies = new ArrayList<>();
+        copies.add(first);
+        while (copies.size() < count) {
+            copies.add(first.stream().map(m -> copy(m, arena)).toList());
+        }
+        return copies;
+    }
+
+    private static long bytes(List<Matrix> set) {
+        return set.stream().mapToLong(Matrix::bytes).sum();
+    }
+
+    private static F32Matrix toF32(Matrix m, Arena arena) {
+        MemorySegment data = arena.allocate((long) m.rows() * m.cols() * 4, 64);
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            m.row(r, row, 0);
+            MemorySegment.copy(row, 0, data, Numerics.F32, (long) r * m.cols() * 4, m.cols());
+        }
+        return new F32Matrix(data, m.rows(), m.cols());
+    }
+
+    /** The same weights at new addresses: equal bytes read from memory again. */
+    private static Matrix copy(Matrix m, Arena arena) {
+        return switch (m) {
+            case Bf16Matrix b -> new Bf16Matrix(dup(b.data(), arena), b.rows(), b.cols());
+            case F32Matrix f -> new F32Matrix(dup(f.data(), arena), f.rows(), f.cols());
+            case Q8Matrix q -> new Q8Matrix(dup(q.quants(), arena), dup(q.scales(), arena), q.rows(), q.cols());
+            case Q4Matrix q -> new Q4Matrix(dup(q.packed(), arena), dup(q.scales(), arena), q.rows(), q.cols());
+            default -> throw new IllegalStateException("no copy for " + m.format());
+        };
+    }
+
+    private static MemorySegment dup(MemorySegment s, Arena arena) {
+        return arena.allocate(s.byteSize(), 64).copyFrom(s);
+    }
+
+    private Map<String, Object> measure(Shape shape, String format, int batch, List<List<Matrix>> copies, int threads,
+                                        double readBw) {
+        int maxCols = shape.projections().stream().mapToInt(Projection::cols).max().orElseThrow();
+        int maxRows = shape.projections().stream().mapToInt(Projection::rows).max().orElseThrow();
+        SplittableRandom random = new SplittableRandom(batch);
+        float[] x = new float[batch * maxCols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        float[] out = new float[batch * maxRows];
+        MatMul matMul = MatMul.vector();
+        long measureNanos = (long) (seconds() * 1e9);
+        int next = 0;
+        long warmupEnd = System.nanoTime() + measureNanos / 2;
+        do {
+            pass(matMul, copies.get(next++ % copies.size()), x, batch, out);
+        } while (System.nanoTime() < warmupEnd);
+        long[] samples = new long[1024];
+        int reps = 0;
+        long start = System.nanoTime();
+        while (reps < minReps() || (System.nanoTime() - start < measureNanos && reps < 100_000)) {
+            long t0 = System.nanoTime();
+            pass(matMul, copies.get(next++ % copies.size()), x, batch, out);
+            long t = System.nanoTime() - t0;
+            if (reps == samples.length) {
+                samples = Arrays.copyOf(samples, reps * 2);
+            }
+            samples[reps++] = t;
+        }
+        long[] sorted = Arrays.copyOf(samples, reps);
+        Arrays.sort(sorted);
+        double median = sorted[reps / 2], min = sorted[0];
+        double bytes = bytes(copies.getFirst()), flops = 2.0 * shape.weights() * batch;
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("bench", "kernel");
+        j.put("format", format);
+        j.put("shape", shape.name());
+        j.put("batch", batch);
+        j.put("threads", threads);
+        j.put("gbps", ThreadCounts.round(bytes / median, 2));
+        j.put("gbps_best", ThreadCounts.round(bytes / min, 2));
+        j.put("gflops", ThreadCounts.round(flops / median, 2));
+        j.put("gflops_best", ThreadCounts.round(flops / min, 2));
+        j.put("read_bw_gbps", ThreadCounts.round(readBw, 2));
+        j.put("gbps_over_read_bw", ThreadCounts.round(bytes / median / readBw, 3));
+        j.put("pass_ms_median", ThreadCounts.round(median / 1e6, 4));
+        j.put("pass_ms_min", ThreadCounts.round(min / 1e6, 4));
+        j.put("passes", reps);
+        j.put("weight_mb_per_pass", ThreadCounts.round(bytes / 1e6, 2));
+        j.put("copies", copies.size());
+        progress(String.format("%s %s batch %d, %d thread(s): %.1f GB/s, %.1f GFLOP/s", shape.name(), format, batch,
+                threads, bytes / median, flops / median));
+        return j;
+    }
+
+    private static void pass(MatMul matMul, List<Matrix> set, float[] x, int batch, float[] out) {
+        for (Matrix m : set) {
+            matMul.apply(m, x, batch, out);
+        }
+    }
+
+    private void print(List<Map<String, Object>> rows) {
+        if (json) {
+            rows.forEach(r -> System.out.println(Json.line(r)));
+            return;
+        }
+        System.out.println("read bandwidth (plain SIMD sum over " + bandwidthMb() + " MB, median of sweeps):");
+        for (Map<String, Object> r : rows) {
+            if (r.get("bench").equals("read_bw")) {
+                System.out.printf("  %d thread(s): %6.1f GB/s (best %.1f)   [measured in the run at %s thread(s)]%n",
+                        ((Number) r.get("threads")).intValue(), ThreadCounts.number(r, "gbps"), ThreadCounts.number(r, "gbps_best"),
+                        r.get("run_threads"));
+            }
+        }
+        System.out.println();
+        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s%n", "shape", "fmt", "batch", "threads",
+                "pass ms", "min ms", "GB/s", "best", "/read_bw", "GFLOP/s", "best");
+        for (Map<String, Object> r : rows) {
+            if (r.get("bench").equals("kernel")) {
+                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.2f %8.1f %8.1f%n", r.get("shape"),
+                        r.get("format"), r.get("batch"), r.get("threads"), ThreadCounts.number(r, "pass_ms_median"),
+                        ThreadCounts.number(r, "pass_ms_min"), ThreadCounts.number(r, "gbps"), ThreadCounts.number(r, "gbps_best"),
+                        ThreadCounts.number(r, "gbps_over_read_bw"), ThreadCounts.number(r, "gflops"),
+                        ThreadCounts.number(r, "gflops_best"));
+            }
+        }
+        System.out.println();
+        System.out.println("A pass applies every matrix of the shape once to a batch of random inputs (30b-expert: gate "
+                + "768x2048, up 768x2048, down 2048x768; 235b-expert: 1536x4096 x2, 4096x1536; 30b-attention: q 4096x2048,");
+        System.out.println("k/v 512x2048, o 2048x4096; 235b-attention: q 8192x4096, k/v 512x4096, o 4096x8192), cycling "
+                + "through copies of the weights (" + workingSetMb() + " MB per format and shape). GB/s: weight bytes "
+                + "(scales included) per second,");
+        System.out.println("median pass; /read_bw: that over the read bandwidth at the same thread count; GFLOP/s: "
+                + "2 x rows x cols x batch per second.");
+    }
+
+    private static void progress(String message) {
+        System.err.println("[INFO] " + message);
+    }
+}
