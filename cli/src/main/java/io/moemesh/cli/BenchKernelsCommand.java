@@ -174,6 +174,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 }
             }
         }
+        prewarm(formatNames);
         for (Shape shape : chosen) {
             try (Arena shapeArena = Arena.ofShared()) {
                 List<Bf16Matrix> base = randomBf16(shape, shapeArena);
@@ -191,6 +192,31 @@ final class BenchKernelsCommand implements Callable<Integer> {
             }
         }
         return rows;
+    }
+
+    /**
+     * Runs every format's kernels briefly before measuring any. The JIT compiles the shared matmul loop for the
+     * formats it has seen: measured first alone, bf16 got a loop specialised for it, and int8 then ran for seconds in
+     * deoptimised code at a tenth of its speed. A server mixing formats sees them all in its first steps too.
+     */
+    private void prewarm(List<String> formats) {
+        try (Arena arena = Arena.ofShared()) {
+            Bf16Matrix small = randomBf16(new Shape("prewarm", List.of(new Projection("w", 256, 1024))), arena).getFirst();
+            List<Matrix> matrices = new ArrayList<>();
+            for (String format : formats) {
+                matrices.add(format.equals("f32") ? toF32(small, arena)
+                        : WeightFormat.of(format.equals("bf16") ? "stored" : format).quantize(small, arena));
+            }
+            float[] x = new float[8 * small.cols()];
+            float[] out = new float[8 * small.rows()];
+            long end = System.nanoTime() + (quick ? 100_000_000L : 2_000_000_000L);
+            while (System.nanoTime() < end) {
+                for (Matrix m : matrices) {
+                    MatMul.vector().apply(m, x, 1, out);
+                    MatMul.vector().apply(m, x, 8, out);
+                }
+            }
+        }
     }
 
     private static List<Bf16Matrix> randomBf16(Shape shape, Arena arena) {
@@ -258,6 +284,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return arena.allocate(s.byteSize(), 64).copyFrom(s);
     }
 
+    private final java.util.Set<String> warmedFormats = new java.util.HashSet<>();
+
     private Map<String, Object> measure(Shape shape, String format, int batch, List<List<Matrix>> copies, int threads,
                                         double readBw) {
         int maxCols = shape.projections().stream().mapToInt(Projection::cols).max().orElseThrow();
@@ -271,7 +299,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
         MatMul matMul = MatMul.vector();
         long measureNanos = (long) (seconds() * 1e9);
         int next = 0;
-        long warmupEnd = System.nanoTime() + measureNanos / 2;
+        // The first pass of a format also waits for the JIT to compile its kernels (on a busy 2-core machine that
+        // can take longer than half a second; a kernel still interpreted boxes every vector and reads 10x slower).
+        boolean firstOfFormat = warmedFormats.add(format);
+        long warmupEnd = System.nanoTime() + measureNanos / 2 + (firstOfFormat && !quick ? 3_000_000_000L : 0);
         do {
             pass(matMul, copies.get(next++ % copies.size()), x, batch, out);
         } while (System.nanoTime() < warmupEnd);

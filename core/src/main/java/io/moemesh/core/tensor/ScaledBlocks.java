@@ -29,29 +29,24 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ8_
     /** The signed integer level of one weight: weight = level · scale of its block. */
     int level(int row, int col);
 
+    /**
+     * The blocked sum each layout's {@code dot} writes out (so that its {@code blockDot} inlines): Σ over full blocks
+     * of scale · blockDot, blocks alternating between two accumulators; then {@link #partialBlock}.
+     */
     @Override
-    default float dot(int row, float[] x, int xOffset) {
-        int cols = cols(), full = cols / BLOCK;
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        int b = 0;
-        for (; b + 1 < full; b += 2) {
-            acc0 = blockDot(row, b, x, xOffset).fma(FloatVector.broadcast(F, scale(row, b)), acc0);
-            acc1 = blockDot(row, b + 1, x, xOffset).fma(FloatVector.broadcast(F, scale(row, b + 1)), acc1);
+    float dot(int row, float[] x, int xOffset);
+
+    /** Adds the partial last block (fewer than 32 columns, once per row: not worth a masked vector path) to {@code sum}. */
+    static float partialBlock(ScaledBlocks m, int row, float[] x, int xOffset, float sum) {
+        int cols = m.cols(), full = cols / BLOCK;
+        if (full * BLOCK == cols) {
+            return sum;
         }
-        if (b < full) {
-            acc0 = blockDot(row, b, x, xOffset).fma(FloatVector.broadcast(F, scale(row, b)), acc0);
+        float partial = 0;
+        for (int c = full * BLOCK; c < cols; c++) {
+            partial += m.level(row, c) * x[xOffset + c];
         }
-        float sum = VectorMath.sumLanes(acc0.add(acc1));
-        if (full * BLOCK < cols) {
-            // the partial last block: fewer than 32 weights, once per row, not worth a masked path
-            float partial = 0;
-            for (int c = full * BLOCK; c < cols; c++) {
-                partial += level(row, c) * x[xOffset + c];
-            }
-            sum += partial * scale(row, full);
-        }
-        return sum;
+        return sum + partial * m.scale(row, full);
     }
 
     /** Per thread, one block of levels for {@link #dot4}. */
