@@ -38,7 +38,8 @@ import java.util.stream.Collectors;
                 "(about 1.3 GB per layer plus 1.2 GB of embeddings and head)."})
 final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
-            description = "Checkpoint directory (config.json + *.safetensors). Default: the synthetic 30B-A3B-shaped model.")
+            description = "Checkpoint directory (config.json + *.safetensors) or GGUF file. Default: the synthetic "
+                    + "30B-A3B-shaped model.")
     Path model;
 
     @Option(names = "--layers", defaultValue = "8", paramLabel = "L",

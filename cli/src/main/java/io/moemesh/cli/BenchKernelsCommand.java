@@ -328,12 +328,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
         j.put("shape", shape.name());
         j.put("batch", batch);
         j.put("threads", threads);
-        j.put("gbps", ThreadCounts.round(bytes / median, 2));
-        j.put("gbps_best", ThreadCounts.round(bytes / min, 2));
-        j.put("gflops", ThreadCounts.round(flops / median, 2));
-        j.put("gflops_best", ThreadCounts.round(flops / min, 2));
+        j.put("gbps", ThreadCounts.round(bytes / median, 4));
+        j.put("gbps_best", ThreadCounts.round(bytes / min, 4));
+        j.put("gflops", ThreadCounts.round(flops / median, 4));
+        j.put("gflops_best", ThreadCounts.round(flops / min, 4));
         j.put("read_bw_gbps", ThreadCounts.round(readBw, 2));
-        j.put("gbps_over_read_bw", ThreadCounts.round(bytes / median / readBw, 3));
+        j.put("gbps_over_read_bw", ThreadCounts.round(bytes / median / readBw, 5));
         j.put("pass_ms_median", ThreadCounts.round(median / 1e6, 4));
         j.put("pass_ms_min", ThreadCounts.round(min / 1e6, 4));
         j.put("passes", reps);

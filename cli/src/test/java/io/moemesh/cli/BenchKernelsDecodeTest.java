@@ -88,6 +88,18 @@ class BenchKernelsDecodeTest {
         assertTrue(p.stdout().lines().anyMatch(l -> l.startsWith("235b-expert") && l.contains("bf16")), p.stdout());
     }
 
+    /** The same measurement on a GGUF file, so that two engines can be timed on the very same file. */
+    @Test
+    void decodeRunsOnAGgufFile() {
+        Path gguf = io.moemesh.core.weights.gguf.FixtureGguf.convert(ReferenceFixture.modelDir("tiny-qwen3-moe"),
+                io.moemesh.core.weights.DType.Q8_0, home.resolve("tiny-qwen3-moe-q8_0.gguf"));
+        List<JsonNode> lines = lines(CliProcess.run(home, "bench", "decode", "--model", gguf.toString(), "--json",
+                "--formats", "stored", "--threads", "1", "--prompt-tokens", "8", "--new-tokens", "4", "--repeats", "1"));
+        assertEquals(1, lines.size(), lines.toString());
+        assertEquals("tiny-qwen3-moe-q8_0.gguf", lines.getFirst().get("model").asText());
+        assertPositive(lines.getFirst(), "decode_tps", "prefill_tps");
+    }
+
     @Test
     void decodePrintsOneLinePerFormatAndThreadCountOnAnyCheckpoint() {
         Path model = ReferenceFixture.modelDir("tiny-qwen3-moe");
