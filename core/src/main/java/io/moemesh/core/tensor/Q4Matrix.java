@@ -39,26 +39,28 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
         MemorySegment packed = arena.allocate((long) rows * blocks * BLOCK_BYTES, 64);
         MemorySegment scales = arena.allocate((long) rows * blocks * 2, 64);
-        float[] w = new float[cols];
-        byte[] q = new byte[BLOCK];
-        for (int r = 0; r < rows; r++) {
-            source.row(r, w, 0);
-            for (int b = 0; b < blocks; b++) {
-                int from = b * BLOCK, to = Math.min(cols, from + BLOCK);
-                QuantBlocks.requireFinite(w, from, to, r);
-                short half = bestScale(w, from, to);
-                scales.setAtIndex(Numerics.I16, (long) r * blocks + b, half);
-                float scale = Float.float16ToFloat(half);
-                Arrays.fill(q, (byte) 8);   // padding of a partial block reads as weight 0
-                for (int c = from; c < to; c++) {
-                    q[c - from] = (byte) level(w[c], scale);
-                }
-                long at = ((long) r * blocks + b) * BLOCK_BYTES;
-                for (int j = 0; j < BLOCK_BYTES; j++) {
-                    packed.set(ValueLayout.JAVA_BYTE, at + j, (byte) (q[j] | q[j + BLOCK_BYTES] << 4));
+        QuantBlocks.forRows(rows, packed, (first, end) -> {
+            float[] w = new float[cols];
+            byte[] q = new byte[BLOCK];
+            for (int r = first; r < end; r++) {
+                source.row(r, w, 0);
+                for (int b = 0; b < blocks; b++) {
+                    int from = b * BLOCK, to = Math.min(cols, from + BLOCK);
+                    QuantBlocks.requireFinite(w, from, to, r);
+                    short half = bestScale(w, from, to);
+                    scales.setAtIndex(Numerics.I16, (long) r * blocks + b, half);
+                    float scale = Float.float16ToFloat(half);
+                    Arrays.fill(q, (byte) 8);   // padding of a partial block reads as weight 0
+                    for (int c = from; c < to; c++) {
+                        q[c - from] = (byte) level(w[c], scale);
+                    }
+                    long at = ((long) r * blocks + b) * BLOCK_BYTES;
+                    for (int j = 0; j < BLOCK_BYTES; j++) {
+                        packed.set(ValueLayout.JAVA_BYTE, at + j, (byte) (q[j] | q[j + BLOCK_BYTES] << 4));
+                    }
                 }
             }
-        }
+        });
         return new Q4Matrix(packed, scales, rows, cols);
     }
 

@@ -27,25 +27,27 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
         MemorySegment quants = arena.allocate((long) rows * cols, 64);
         MemorySegment scales = arena.allocate((long) rows * blocks * 2, 64);
-        float[] w = new float[cols];
-        for (int r = 0; r < rows; r++) {
-            source.row(r, w, 0);
-            for (int b = 0; b < blocks; b++) {
-                int from = b * BLOCK, to = Math.min(cols, from + BLOCK);
-                QuantBlocks.requireFinite(w, from, to, r);
-                float max = 0;
-                for (int c = from; c < to; c++) {
-                    max = Math.max(max, Math.abs(w[c]));
-                }
-                short half = QuantBlocks.fp16AtLeast(max / 127);
-                float scale = Float.float16ToFloat(half);
-                scales.setAtIndex(Numerics.I16, (long) r * blocks + b, half);
-                for (int c = from; c < to; c++) {
-                    int q = scale == 0 ? 0 : Math.clamp(Math.round(w[c] / scale), -127, 127);
-                    quants.set(ValueLayout.JAVA_BYTE, (long) r * cols + c, (byte) q);
+        QuantBlocks.forRows(rows, quants, (first, end) -> {
+            float[] w = new float[cols];
+            for (int r = first; r < end; r++) {
+                source.row(r, w, 0);
+                for (int b = 0; b < blocks; b++) {
+                    int from = b * BLOCK, to = Math.min(cols, from + BLOCK);
+                    QuantBlocks.requireFinite(w, from, to, r);
+                    float max = 0;
+                    for (int c = from; c < to; c++) {
+                        max = Math.max(max, Math.abs(w[c]));
+                    }
+                    short half = QuantBlocks.fp16AtLeast(max / 127);
+                    float scale = Float.float16ToFloat(half);
+                    scales.setAtIndex(Numerics.I16, (long) r * blocks + b, half);
+                    for (int c = from; c < to; c++) {
+                        int q = scale == 0 ? 0 : Math.clamp(Math.round(w[c] / scale), -127, 127);
+                        quants.set(ValueLayout.JAVA_BYTE, (long) r * cols + c, (byte) q);
+                    }
                 }
             }
-        }
+        });
         return new Q8Matrix(quants, scales, rows, cols);
     }
 

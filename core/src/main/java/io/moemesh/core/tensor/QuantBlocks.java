@@ -1,6 +1,8 @@
 package io.moemesh.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
+
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -26,6 +28,18 @@ final class QuantBlocks {
     }
 
     private QuantBlocks() {
+    }
+
+    /**
+     * Quantizes rows [0, rows) on the engine's threads when the output memory may be written from them (a shared
+     * arena, as checkpoints use), else on this thread. Rows are independent; a 235B checkpoint has ~10⁸ of them.
+     */
+    static void forRows(int rows, MemorySegment output, io.moemesh.core.kernel.Parallel.Range body) {
+        if (output.isAccessibleBy(new Thread(() -> { }))) {
+            io.moemesh.core.kernel.Parallel.forRange(rows, body);
+        } else {
+            body.run(0, rows);
+        }
     }
 
     static int blocks(int cols) {
