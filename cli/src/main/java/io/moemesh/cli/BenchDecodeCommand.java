@@ -94,16 +94,30 @@ final class BenchDecodeCommand implements Callable<Integer> {
         String name = model != null ? String.valueOf(model.toAbsolutePath().normalize().getFileName())
                 : BenchModels.qwen3_30bA3bName(layers);
         List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
-        List<Map<String, Object>> rows = ThreadCounts.run(threadCounts, () -> runHere(dir, name, plans, mode), t -> List.of(
-                "decode", "--model", dir.toString(), "--formats",
-                formats.stream().map(String::strip).collect(Collectors.joining(",")), "--threads", Integer.toString(t),
-                "--prompt-tokens", Integer.toString(promptTokens), "--new-tokens", Integer.toString(newTokens),
-                "--repeats", Integer.toString(repeats), "--load", load, "--json"));
+        List<Map<String, Object>> rows = new ArrayList<>();
+        if (formats.size() == 1) {
+            rows.addAll(ThreadCounts.run(threadCounts, () -> runHere(dir, name, plans, mode),
+                    t -> childArgs(dir, formats.getFirst(), t)));
+        } else {
+            // One JVM per format: a JVM that has run one format's kernels compiles the next format's worse for a while
+            // (measured: int8 decoding at a quarter of its speed right after bf16), which would bias the comparison.
+            for (String format : formats) {
+                for (int t : threadCounts) {
+                    rows.addAll(ThreadCounts.child(t, childArgs(dir, format, t)));
+                }
+            }
+        }
         if (model == null) {
             rows.forEach(r -> r.put("model", name));   // the children saw the synthetic model as a --model directory
         }
         print(rows);
         return 0;
+    }
+
+    private List<String> childArgs(Path dir, String format, int threads) {
+        return List.of("decode", "--model", dir.toString(), "--formats", format.strip(), "--threads", Integer.toString(threads),
+                "--prompt-tokens", Integer.toString(promptTokens), "--new-tokens", Integer.toString(newTokens),
+                "--repeats", Integer.toString(repeats), "--load", load, "--json");
     }
 
     private List<Map<String, Object>> runHere(Path dir, String name, List<WeightPlan> plans, LoadMode mode) {
@@ -120,11 +134,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 ModelOptions.checkIds(prompt, loaded.config().vocabSize(), dir);
                 Generator generator = new Generator(loaded);
                 generate(generator, prompt, Math.min(newTokens, 8));   // warm-up: compiles the hot paths, faults the pages in
-                double[] prefill = new double[repeats], decode = new double[repeats];
+                double[] prefill = new double[repeats], decode = new double[repeats], allocKb = new double[repeats];
                 for (int i = 0; i < repeats; i++) {
-                    GenerationResult r = generate(generator, prompt, newTokens);
+                    long[] allocated = new long[2];
+                    GenerationResult r = generate(generator, prompt, newTokens, allocated);
                     prefill[i] = r.prefillTokensPerSecond();
                     decode[i] = r.decodeTokensPerSecond();
+                    allocKb[i] = (allocated[1] - allocated[0]) / 1024.0 / Math.max(1, r.generatedIds().length - 1);
                     progress(String.format("%s %s, %d thread(s), run %d/%d: prefill %.1f tokens/s, decode %.2f tokens/s",
                             name, plan, threadCount, i + 1, repeats, prefill[i], decode[i]));
                 }
@@ -137,6 +153,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 j.put("decode_tps_best", ThreadCounts.round(Arrays.stream(decode).max().orElseThrow(), 3));
                 j.put("prefill_tps", ThreadCounts.round(median(prefill), 3));
                 j.put("prefill_tps_best", ThreadCounts.round(Arrays.stream(prefill).max().orElseThrow(), 3));
+                j.put("decode_alloc_kb_per_token", ThreadCounts.round(median(allocKb), 1));
                 j.put("prompt_tokens", promptTokens);
                 j.put("new_tokens", newTokens);
                 j.put("repeats", repeats);
@@ -148,7 +165,29 @@ final class BenchDecodeCommand implements Callable<Integer> {
     }
 
     private GenerationResult generate(Generator generator, int[] prompt, int tokens) {
-        return generator.generate(prompt, tokens, SamplingParams.GREEDY, Set.of(), token -> true);
+        return generate(generator, prompt, tokens, new long[2]);
+    }
+
+    /**
+     * @param allocated receives the bytes allocated by all threads so far at the first token and at the end: the
+     *                  decode steps' garbage (activations are meant to be reused; see core's Scratch)
+     */
+    private GenerationResult generate(Generator generator, int[] prompt, int tokens, long[] allocated) {
+        boolean[] first = {true};
+        GenerationResult r = generator.generate(prompt, tokens, SamplingParams.GREEDY, Set.of(), token -> {
+            if (first[0]) {
+                allocated[0] = allocatedBytes();
+                first[0] = false;
+            }
+            return true;
+        });
+        allocated[1] = allocatedBytes();
+        return r;
+    }
+
+    private static long allocatedBytes() {
+        return ((com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean())
+                .getTotalThreadAllocatedBytes();
     }
 
     private int[] prompt(int vocabSize) {
@@ -172,19 +211,20 @@ final class BenchDecodeCommand implements Callable<Integer> {
             rows.forEach(r -> System.out.println(Json.line(r)));
             return;
         }
-        System.out.printf("%-20s %-10s %7s %12s %10s %12s %10s %8s%n", "model", "format", "threads", "prefill t/s",
-                "best", "decode t/s", "best", "load s");
+        System.out.printf("%-20s %-10s %7s %12s %10s %12s %10s %8s %12s%n", "model", "format", "threads", "prefill t/s",
+                "best", "decode t/s", "best", "load s", "alloc KB/t");
         for (Map<String, Object> r : rows) {
-            System.out.printf("%-20s %-10s %7s %12.2f %10.2f %12.3f %10.3f %8.1f%n", r.get("model"), r.get("format"),
-                    r.get("threads"), ThreadCounts.number(r, "prefill_tps"), ThreadCounts.number(r, "prefill_tps_best"),
-                    ThreadCounts.number(r, "decode_tps"), ThreadCounts.number(r, "decode_tps_best"),
-                    ThreadCounts.number(r, "load_s"));
+            System.out.printf("%-20s %-10s %7s %12.2f %10.2f %12.3f %10.3f %8.1f %12.1f%n", r.get("model"),
+                    r.get("format"), r.get("threads"), ThreadCounts.number(r, "prefill_tps"),
+                    ThreadCounts.number(r, "prefill_tps_best"), ThreadCounts.number(r, "decode_tps"),
+                    ThreadCounts.number(r, "decode_tps_best"), ThreadCounts.number(r, "load_s"),
+                    ThreadCounts.number(r, "decode_alloc_kb_per_token"));
         }
         System.out.println();
         System.out.println("One sequence, greedy, EOS ignored: prefill of a " + promptTokens + "-token prompt in one forward "
                 + "pass, then " + newTokens + " new tokens (decode t/s counts the " + (newTokens - 1) + " after the first);");
         System.out.println("median and best of " + repeats + " runs after a warm-up generation; weights loaded with --load "
-                + load + ", quantized at load for int8/q4 (load s).");
+                + load + ", quantized at load for int8/q4 (load s); alloc KB/t: bytes allocated by all threads per decoded token.");
     }
 
     private static void progress(String message) {

@@ -53,7 +53,8 @@ final class ThreadCounts {
         return all == 1 ? List.of(1) : List.of(1, all);
     }
 
-    private static List<Map<String, Object>> child(int threads, List<String> args) throws IOException, InterruptedException {
+    /** Runs {@code bench args} in a child JVM with {@code threads} engine threads; its JSON lines are the rows. */
+    static List<Map<String, Object>> child(int threads, List<String> args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {

@@ -80,7 +80,6 @@ public final class Attention {
         }
         float[] out = Scratch.floats(Scratch.Use.ATTENTION_HEADS, tokens * qDim);
         int group = heads / kvHeads;
-        float[] keys = cache.keys(), values = cache.values();
         Parallel.forRange(tokens * heads, (from, to) -> {
             // the worker's own; a power-of-two length so that a growing context reuses the array
             float[] scores = Scratch.floats(Scratch.Use.ATTENTION_SCORES, Integer.highestOneBit(start + tokens) << 1);
@@ -91,7 +90,7 @@ public final class Attention {
                 int qOffset = t * qDim + h * headDim;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < visible; j++) {
-                    scores[j] = VectorMath.dot(q, qOffset, keys, j * kvDim + kvOffset, headDim) * scale;
+                    scores[j] = VectorMath.dot(q, qOffset, cache.keyPage(j), cache.offset(j) + kvOffset, headDim) * scale;
                     max = Math.max(max, scores[j]);
                 }
                 float sum = 0;
@@ -101,7 +100,7 @@ public final class Attention {
                 }
                 float inv = 1.0f / sum;
                 for (int j = 0; j < visible; j++) {
-                    VectorMath.axpy(scores[j] * inv, values, j * kvDim + kvOffset, out, qOffset, headDim);
+                    VectorMath.axpy(scores[j] * inv, cache.valuePage(j), cache.offset(j) + kvOffset, out, qOffset, headDim);
                 }
             }
         });

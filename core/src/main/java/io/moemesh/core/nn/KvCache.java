@@ -2,39 +2,57 @@ package io.moemesh.core.nn;
 
 import java.util.Arrays;
 
-/** Keys and values of one sequence at one layer, post-RoPE, growing as tokens arrive. */
+/**
+ * Keys and values of one sequence at one layer, post-RoPE, growing as tokens arrive. Stored in pages of
+ * {@link #PAGE} positions: a growing sequence adds a page now and then instead of copying everything it holds into
+ * an array twice as large (which made every doubling garbage on the decode path), and a short one holds at most
+ * one partly used page.
+ */
 public final class KvCache {
+    /** Positions per page: a power of two, so that a position's page and offset are a shift and a mask. */
+    public static final int PAGE = 64;
+    private static final int SHIFT = Integer.numberOfTrailingZeros(PAGE);
+
     private final int kvDim;
-    private float[] keys;
-    private float[] values;
+    private float[][] keyPages = new float[4][];
+    private float[][] valuePages = new float[4][];
     private int length;
 
-    public KvCache(int kvDim, int initialCapacity) {
+    public KvCache(int kvDim) {
         this.kvDim = kvDim;
-        this.keys = new float[Math.max(1, initialCapacity) * kvDim];
-        this.values = new float[Math.max(1, initialCapacity) * kvDim];
     }
 
     public int length() {
         return length;
     }
 
-    public float[] keys() {
-        return keys;
+    /** The page holding the key of {@code position}; the key starts at {@link #offset(int)} in it. */
+    public float[] keyPage(int position) {
+        return keyPages[position >>> SHIFT];
     }
 
-    public float[] values() {
-        return values;
+    /** The page holding the value of {@code position}; the value starts at {@link #offset(int)} in it. */
+    public float[] valuePage(int position) {
+        return valuePages[position >>> SHIFT];
+    }
+
+    /** Where the key and value of {@code position} start in their pages. */
+    public int offset(int position) {
+        return (position & (PAGE - 1)) * kvDim;
     }
 
     public void append(float[] k, int kOffset, float[] v, int vOffset) {
-        if ((length + 1) * kvDim > keys.length) {
-            int capacity = Math.max(length + 1, length * 2);
-            keys = Arrays.copyOf(keys, capacity * kvDim);
-            values = Arrays.copyOf(values, capacity * kvDim);
+        int page = length >>> SHIFT;
+        if ((length & (PAGE - 1)) == 0) {
+            if (page == keyPages.length) {
+                keyPages = Arrays.copyOf(keyPages, page * 2);
+                valuePages = Arrays.copyOf(valuePages, page * 2);
+            }
+            keyPages[page] = new float[PAGE * kvDim];
+            valuePages[page] = new float[PAGE * kvDim];
         }
-        System.arraycopy(k, kOffset, keys, length * kvDim, kvDim);
-        System.arraycopy(v, vOffset, values, length * kvDim, kvDim);
+        System.arraycopy(k, kOffset, keyPages[page], offset(length), kvDim);
+        System.arraycopy(v, vOffset, valuePages[page], offset(length), kvDim);
         length++;
     }
 }

@@ -56,7 +56,7 @@ public final class LocalAttention implements AttentionBackend {
         }
         KvCache[] perLayer = caches.computeIfAbsent(sequenceId, id -> new KvCache[layers.length]);
         if (perLayer[layer] == null) {
-            perLayer[layer] = new KvCache(kvDim, Math.max(16, tokens));
+            perLayer[layer] = new KvCache(kvDim);
         }
         return layers[layer].forward(normedHidden, tokens, perLayer[layer]);
     }
