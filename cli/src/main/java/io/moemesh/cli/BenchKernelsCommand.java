@@ -274,8 +274,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return switch (m) {
             case Bf16Matrix b -> new Bf16Matrix(dup(b.data(), arena), b.rows(), b.cols());
             case F32Matrix f -> new F32Matrix(dup(f.data(), arena), f.rows(), f.cols());
-            case Q8Matrix q -> new Q8Matrix(dup(q.quants(), arena), dup(q.scales(), arena), q.rows(), q.cols());
-            case Q4Matrix q -> new Q4Matrix(dup(q.packed(), arena), dup(q.scales(), arena), q.rows(), q.cols());
+            case Q8Matrix q -> q.copy(arena);
+            case Q4Matrix q -> q.copy(arena);
             default -> throw new IllegalStateException("no copy for " + m.format());
         };
     }

@@ -30,10 +30,20 @@ import static io.moemesh.core.tensor.QuantBlocks.PARTS;
  * about 10% less squared error on Gaussian weights. Weights inside the grid are within |scale| / 2; clipped
  * ones are off by their distance to the grid's end, under 2 · |scale|.
  */
-public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int cols) implements ScaledBlocks {
+public record Q4Matrix(BlockLayout layout, int rows, int cols) implements ScaledBlocks {
     private static final int BLOCK_BYTES = BLOCK / 2;
     /** Grid steps the largest weight may span; Q4_0's 8 first, so it wins ties. */
     private static final float[] STEPS_FOR_MAX = {8f, 9f, 8.75f, 8.5f, 8.25f, 7.75f, 7.5f, 7.25f, 7f};
+
+    /** llama.cpp's Q4_0 as GGUF stores it (blocks of 18 bytes: fp16 scale, 16 bytes of nibbles), read in place. */
+    public static Q4Matrix ggml(MemorySegment data, int rows, int cols) {
+        return new Q4Matrix(BlockLayout.ggml(data, rows, cols, 2 + BLOCK_BYTES, "Q4_0"), rows, cols);
+    }
+
+    /** The same weights over copies of the memory. */
+    public Q4Matrix copy(Arena arena) {
+        return new Q4Matrix(layout.copy(arena), rows, cols);
+    }
 
     public static Q4Matrix quantize(Matrix source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
@@ -61,7 +71,8 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
                 }
             }
         });
-        return new Q4Matrix(packed, scales, rows, cols);
+        long rowBytes = (long) blocks * BLOCK_BYTES;
+        return new Q4Matrix(BlockLayout.separate(packed, rowBytes, BLOCK_BYTES, scales, rows, cols, "q4"), rows, cols);
     }
 
     private static int level(float w, float scale) {
@@ -99,24 +110,22 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
 
     @Override
     public float scale(int row, int block) {
-        return Float.float16ToFloat(scales.getAtIndex(Numerics.I16, (long) row * QuantBlocks.blocks(cols) + block));
+        return layout.scale(row, block);
     }
 
     /** q - 8 for one column. */
     @Override
     public int level(int row, int col) {
-        int block = col / BLOCK, j = col % BLOCK;
-        long at = ((long) row * QuantBlocks.blocks(cols) + block) * BLOCK_BYTES + j % BLOCK_BYTES;
-        int b = packed.get(ValueLayout.JAVA_BYTE, at);
+        int j = col % BLOCK;
+        int b = layout.levels().get(ValueLayout.JAVA_BYTE, layout.levelsAt(row, col / BLOCK) + j % BLOCK_BYTES);
         return (j < BLOCK_BYTES ? b & 0x0F : (b >> 4) & 0x0F) - 8;
     }
 
     /** Σ (q-8)·x over one full block: low nibbles are columns 0..15, high nibbles 16..31. */
     @Override
     public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
-        long pBase = (long) row * QuantBlocks.blocks(cols) * BLOCK_BYTES;
         int c0 = block * BLOCK;
-        long at = pBase + (long) block * BLOCK_BYTES;
+        long at = layout.levelsAt(row, block);
         FloatVector sum = FloatVector.zero(F);
         // Low nibbles (columns 0..15) first, then high (16..31): ascending columns, the order levels() lays out.
         for (int half = 0; half < 2; half++) {
@@ -133,14 +142,14 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
 
     /** The levels q − 8 of B.length() bytes' low ({@code half} 0) or high (1) nibbles. */
     private ByteVector nibbles(long at, int half) {
-        ByteVector bytes = ByteVector.fromMemorySegment(B, packed, at, ByteOrder.LITTLE_ENDIAN);
+        ByteVector bytes = ByteVector.fromMemorySegment(B, layout.levels(), at, ByteOrder.LITTLE_ENDIAN);
         // a shift by 0 or 4, not a choice between two vectors: a vector that flows through a branch gets boxed
         return bytes.lanewise(VectorOperators.LSHR, 4 * half).and((byte) 0x0F).sub((byte) 8);
     }
 
     @Override
     public void levels(int row, int block, float[] dst) {
-        long at = ((long) row * QuantBlocks.blocks(cols) + block) * BLOCK_BYTES;
+        long at = layout.levelsAt(row, block);
         for (int half = 0; half < 2; half++) {
             for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
                 ByteVector nibbles = nibbles(at + k, half);
@@ -219,11 +228,11 @@ public record Q4Matrix(MemorySegment packed, MemorySegment scales, int rows, int
 
     @Override
     public long bytes() {
-        return (long) rows * QuantBlocks.blocks(cols) * (BLOCK_BYTES + 2);
+        return layout.bytes();
     }
 
     @Override
     public String format() {
-        return "q4";
+        return layout.format();
     }
 }

@@ -21,7 +21,17 @@ import static io.moemesh.core.tensor.QuantBlocks.PARTS;
  * segment (exactly {@code cols} per row, so vector loads stay contiguous); fp16 scales are in a second one,
  * {@code ceil(cols / 32)} per row. 34 bytes per 32 weights: about half of bf16's traffic, error ≤ scale / 2.
  */
-public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int cols) implements ScaledBlocks {
+public record Q8Matrix(BlockLayout layout, int rows, int cols) implements ScaledBlocks {
+
+    /** llama.cpp's Q8_0 as GGUF stores it (blocks of 34 bytes: fp16 scale, 32 quants), read in place. */
+    public static Q8Matrix ggml(MemorySegment data, int rows, int cols) {
+        return new Q8Matrix(BlockLayout.ggml(data, rows, cols, 34, "Q8_0"), rows, cols);
+    }
+
+    /** The same weights over copies of the memory. */
+    public Q8Matrix copy(Arena arena) {
+        return new Q8Matrix(layout.copy(arena), rows, cols);
+    }
 
     public static Q8Matrix quantize(Matrix source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
@@ -48,27 +58,27 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
                 }
             }
         });
-        return new Q8Matrix(quants, scales, rows, cols);
+        return new Q8Matrix(BlockLayout.separate(quants, cols, BLOCK, scales, rows, cols, "int8"), rows, cols);
     }
 
     @Override
     public float scale(int row, int block) {
-        return Float.float16ToFloat(scales.getAtIndex(Numerics.I16, (long) row * QuantBlocks.blocks(cols) + block));
+        return layout.scale(row, block);
     }
 
     @Override
     public int level(int row, int col) {
-        return quants.get(ValueLayout.JAVA_BYTE, (long) row * cols + col);
+        return layout.levels().get(ValueLayout.JAVA_BYTE, layout.levelsAt(row, col / BLOCK) + col % BLOCK);
     }
 
     /** Σ q·x over one full block, in float lanes: bytes widen to floats in registers. */
     @Override
     public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
-        long qBase = (long) row * cols;
+        long at = layout.levelsAt(row, block);
         int c0 = block * BLOCK;
         FloatVector sum = FloatVector.zero(F);
         for (int k = 0; k < BLOCK; k += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, quants, qBase + c0 + k, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q = ByteVector.fromMemorySegment(B, layout.levels(), at + k, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < PARTS; p++) {
                 FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
                 sum = w.fma(FloatVector.fromArray(F, x, xOffset + c0 + k + p * F.length()), sum);
@@ -79,9 +89,9 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
 
     @Override
     public void levels(int row, int block, float[] dst) {
-        long at = (long) row * cols + (long) block * BLOCK;
+        long at = layout.levelsAt(row, block);
         for (int k = 0; k < BLOCK; k += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, quants, at + k, ByteOrder.LITTLE_ENDIAN);
+            ByteVector q = ByteVector.fromMemorySegment(B, layout.levels(), at + k, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < PARTS; p++) {
                 ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, k + p * F.length());
             }
@@ -156,11 +166,11 @@ public record Q8Matrix(MemorySegment quants, MemorySegment scales, int rows, int
 
     @Override
     public long bytes() {
-        return (long) rows * cols + (long) rows * QuantBlocks.blocks(cols) * 2;
+        return layout.bytes();
     }
 
     @Override
     public String format() {
-        return "int8";
+        return layout.format();
     }
 }

@@ -10,7 +10,7 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * the scale per block, blocks alternating between two accumulators so two FMA chains are in flight — and the scalar
  * twin. A layout says only where a block's levels and scale are, and how its levels meet x in vector lanes.
  */
-sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ8_0Matrix, GgmlQ4_0Matrix {
+sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix {
     int BLOCK = QuantBlocks.BLOCK;
 
     /** Σ level·x over full block {@code block} of {@code row} (x of the row starts at {@code xOffset}), unscaled. */

@@ -1,8 +1,8 @@
 package io.moemesh.core.weights.gguf;
 
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
-import io.moemesh.core.tensor.GgmlQ4_0Matrix;
-import io.moemesh.core.tensor.GgmlQ8_0Matrix;
+import io.moemesh.core.tensor.Q4Matrix;
+import io.moemesh.core.tensor.Q8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.DType;
 import org.junit.jupiter.api.Test;
@@ -54,8 +54,8 @@ class GgmlMatrixTest {
 
     static Matrix matrix(DType type, MemorySegment data, int rows, int cols) {
         return switch (type) {
-            case Q8_0 -> new GgmlQ8_0Matrix(data, rows, cols);
-            case Q4_0 -> new GgmlQ4_0Matrix(data, rows, cols);
+            case Q8_0 -> Q8Matrix.ggml(data, rows, cols);
+            case Q4_0 -> Q4Matrix.ggml(data, rows, cols);
             case Q4_K -> new GgmlKQuantMatrix.Q4K(data, rows, cols);
             case Q5_K -> new GgmlKQuantMatrix.Q5K(data, rows, cols);
             case Q6_K -> new GgmlKQuantMatrix.Q6K(data, rows, cols);
@@ -177,7 +177,7 @@ class GgmlMatrixTest {
         byte[] q = GgufWriter.quantizeQ8_0(w);
         MemorySegment data = ARENA.allocate(q.length);
         MemorySegment.copy(q, 0, data, ValueLayout.JAVA_BYTE, 0, q.length);
-        Matrix m = new GgmlQ8_0Matrix(data, rows, cols);
+        Matrix m = Q8Matrix.ggml(data, rows, cols);
         float[] row = new float[cols];
         for (int rr = 0; rr < rows; rr++) {
             m.row(rr, row, 0);

@@ -1,0 +1,51 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.weights.Numerics;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Where a block-scaled matrix keeps each 32-column block's levels and fp16 scale. Our own int8/q4 layouts keep
+ * levels and scales in two segments (levels contiguous per row, so vector loads never straddle a scale);
+ * llama.cpp's Q8_0/Q4_0 interleave them, the scale first. The kernels are the same either way: this record is plain
+ * address arithmetic, so one kernel serves both without a virtual call on the hot path.
+ *
+ * @param bytes  what one pass over the matrix reads, scales included
+ * @param format the name {@link Matrix#format()} reports
+ */
+record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long levelOffset,
+                   MemorySegment scales, long scaleRow, long scaleBlock, long scaleOffset, long bytes, String format) {
+
+    /** Levels of row r, block b at {@code levelRow·r + levelBlock·b}; fp16 scales packed row-major apart. */
+    static BlockLayout separate(MemorySegment levels, long levelRow, long levelBlock, MemorySegment scales, int rows,
+                                int cols, String format) {
+        long blocks = QuantBlocks.blocks(cols);
+        return new BlockLayout(levels, levelRow, levelBlock, 0, scales, blocks * 2, 2, 0,
+                (long) rows * levelRow + (long) rows * blocks * 2, format);
+    }
+
+    /** ggml's blocks of {@code blockBytes}: an fp16 scale, then the levels; rows are whole blocks. */
+    static BlockLayout ggml(MemorySegment data, int rows, int cols, int blockBytes, String type) {
+        GgmlBlocks.check(data, rows, cols, QuantBlocks.BLOCK, blockBytes, type);
+        long rowBytes = (long) (cols / QuantBlocks.BLOCK) * blockBytes;
+        return new BlockLayout(data, rowBytes, blockBytes, 2, data, rowBytes, blockBytes, 0, rows * rowBytes,
+                type.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** Byte offset of the first level byte of (row, block). */
+    long levelsAt(int row, int block) {
+        return levelOffset + row * levelRow + block * levelBlock;
+    }
+
+    float scale(int row, int block) {
+        return Float.float16ToFloat(scales.get(Numerics.I16, scaleOffset + row * scaleRow + block * scaleBlock));
+    }
+
+    /** The same layout over copies of the memory (benchmarks cycle through copies to defeat the caches). */
+    BlockLayout copy(Arena arena) {
+        MemorySegment l = arena.allocate(levels.byteSize(), 64).copyFrom(levels);
+        MemorySegment s = scales == levels ? l : arena.allocate(scales.byteSize(), 64).copyFrom(scales);
+        return new BlockLayout(l, levelRow, levelBlock, levelOffset, s, scaleRow, scaleBlock, scaleOffset, bytes, format);
+    }
+}
