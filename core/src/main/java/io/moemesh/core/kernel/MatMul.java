@@ -24,19 +24,8 @@ public interface MatMul {
 
     /**
      * Several matrices over the same input rows in one parallel pass (one fork, not one per matrix): Q, K and V.
-     *
-     * @return per matrix, its [tokens, rows] outputs
+     * {@code out[m]} receives matrix m's [tokens, rows] outputs.
      */
-    default float[][] applyAll(Matrix[] ws, float[] x, int tokens) {
-        float[][] out = new float[ws.length][];
-        for (int m = 0; m < ws.length; m++) {
-            out[m] = new float[tokens * ws[m].rows()];
-        }
-        applyAll(ws, new StackedRows(ws), x, tokens, out);
-        return out;
-    }
-
-    /** {@link #applyAll(Matrix[], float[], int)} into the caller's arrays ({@code out[m]}: [tokens, rows of m]). */
     default void applyAll(Matrix[] ws, StackedRows stacked, float[] x, int tokens, float[][] out) {
         long macs = 0;
         for (Matrix w : ws) {

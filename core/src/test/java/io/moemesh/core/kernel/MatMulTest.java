@@ -123,7 +123,11 @@ class MatMulTest {
             x[i] = (float) r.nextGaussian();
         }
         for (MatMul mm : new MatMul[]{MatMul.vector(), MatMul.reference()}) {
-            float[][] all = mm.applyAll(ws, x, tokens);
+            float[][] all = new float[ws.length][];
+            for (int m = 0; m < ws.length; m++) {
+                all[m] = new float[tokens * ws[m].rows()];
+            }
+            mm.applyAll(ws, new StackedRows(ws), x, tokens, all);
             for (int m = 0; m < ws.length; m++) {
                 org.junit.jupiter.api.Assertions.assertArrayEquals(mm.apply(ws[m], x, tokens), all[m], 0f, "matrix " + m);
             }
