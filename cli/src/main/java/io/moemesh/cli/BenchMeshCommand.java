@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.embedded.BenchModels;
 import io.moemesh.core.embedded.EmbeddedModel;
+import io.moemesh.core.engine.GeneratedToken;
 import io.moemesh.core.engine.GenerationRequest;
 import io.moemesh.core.engine.GenerationResult;
 import io.moemesh.core.engine.Scheduler;
@@ -146,7 +147,7 @@ final class BenchMeshCommand implements java.util.concurrent.Callable<Integer> {
             done.add(f);
             scheduler.submit(new GenerationRequest(prompt(config, s), tokens, SamplingParams.GREEDY, Set.of()), new TokenSink() {
                 @Override
-                public boolean onToken(int token) {
+                public boolean onToken(GeneratedToken generated) {
                     clock.token(sequence);
                     return true;
                 }

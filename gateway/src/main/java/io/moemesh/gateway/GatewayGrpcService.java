@@ -2,6 +2,7 @@ package io.moemesh.gateway;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.moemesh.core.engine.GeneratedToken;
 import io.moemesh.core.engine.GenerationRequest;
 import io.moemesh.core.engine.GenerationResult;
 import io.moemesh.core.engine.QueueFullException;
@@ -65,8 +66,8 @@ public class GatewayGrpcService implements GatewayService {
             try {
                 Scheduler.Generation handle = engine.scheduler().submit(generation, new TokenSink() {
                     @Override
-                    public boolean onToken(int token) {
-                        emitter.emit(GenerateResponse.newBuilder().setTokenId(token).setText(decoder.push(token)).build());
+                    public boolean onToken(GeneratedToken generated) {
+                        emitter.emit(GenerateResponse.newBuilder().setTokenId(generated.id()).setText(decoder.push(generated.id())).build());
                         return !emitter.isCancelled();
                     }
 

@@ -3,6 +3,7 @@ package io.moemesh.core.engine;
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.nn.Qwen3Model;
 import io.moemesh.core.nn.SequenceChunk;
+import io.moemesh.core.sampling.Logprobs;
 import io.moemesh.core.sampling.Sampler;
 
 import java.util.ArrayDeque;
@@ -220,6 +221,8 @@ public final class Scheduler implements AutoCloseable {
         float[] logits;
         int prefilled;
         int produced;
+        /** Generated tokens already fed back to the model. */
+        int fed;
         long firstTokenNanos;
         String finishReason = "length";
 
@@ -241,11 +244,14 @@ public final class Scheduler implements AutoCloseable {
             return prefilled < request.prompt().length;
         }
 
-        /** This step's tokens, or null when the prefill budget of the step is spent (it waits a step). */
+        /**
+         * This step's tokens, or null when the prefill budget of the step is spent (it waits a step). Decoding feeds
+         * every generated token the model has not seen: the last sampled one, and any forced after it.
+         */
         SequenceChunk nextChunk(int prefillLeft) {
             int[] prompt = request.prompt();
             if (!prefilling()) {
-                return new SequenceChunk(sequenceId, new int[]{generated[produced - 1]}, true);
+                return new SequenceChunk(sequenceId, Arrays.copyOfRange(generated, fed, produced), true);
             }
             int n = Math.min(prompt.length - prefilled, prefillLeft);
             if (n <= 0) {
@@ -258,6 +264,8 @@ public final class Scheduler implements AutoCloseable {
         void advance(int tokens) {
             if (prefilling()) {
                 prefilled += tokens;
+            } else {
+                fed += tokens;
             }
         }
 
@@ -267,6 +275,15 @@ public final class Scheduler implements AutoCloseable {
                 sampler = new Sampler(request.params(), config.vocabSize(), request.prompt());
                 firstTokenNanos = System.nanoTime();
             }
+            // Logprobs are of the model's own distribution, so they are read before bias and penalties change it.
+            double logSumExp = request.topLogprobs() >= 0 ? Logprobs.logSumExp(logits) : Double.NaN;
+            int[] top = request.topLogprobs() > 0 ? Logprobs.top(logits, request.topLogprobs()) : null;
+            float[] topLogprobs = top == null ? null : new float[top.length];
+            for (int i = 0; top != null && i < top.length; i++) {
+                topLogprobs[i] = (float) (logits[top[i]] - logSumExp);
+            }
+            float[] raw = request.topLogprobs() >= 0 ? logits.clone() : null;
+            request.logitBias().forEach((id, bias) -> logits[id] += bias);
             int token = sampler.sample(logits);
             sampler.accept(token);
             generated[produced++] = token;
@@ -274,6 +291,25 @@ public final class Scheduler implements AutoCloseable {
                 finishReason = "stop";
                 return true;
             }
+            GeneratedToken out = raw == null ? GeneratedToken.sampled(token)
+                    : new GeneratedToken(token, false, (float) (raw[token] - logSumExp),
+                    top == null ? new int[0] : top, top == null ? new float[0] : topLogprobs);
+            if (!deliver(out)) {
+                return true;
+            }
+            int[] forced = request.steering() == null ? Steering.NONE : request.steering().after(token);
+            for (int i = 0; i < forced.length && produced < budget; i++) {
+                sampler.accept(forced[i]);
+                generated[produced++] = forced[i];
+                if (!deliver(GeneratedToken.forced(forced[i]))) {
+                    return true;
+                }
+            }
+            return produced == budget;
+        }
+
+        /** Hands a token to the sink; false when the sink wants no more (then the generation ends with "stop"). */
+        private boolean deliver(GeneratedToken token) {
             boolean more;
             try {
                 more = sink.onToken(token);
@@ -283,9 +319,8 @@ public final class Scheduler implements AutoCloseable {
             }
             if (!more) {
                 finishReason = "stop";
-                return true;
             }
-            return produced == budget;
+            return more;
         }
 
         void finish() {

@@ -5,8 +5,12 @@ package io.moemesh.core.engine;
  * stream), never block on a client.
  */
 public interface TokenSink {
-    /** A new token (stop tokens are not passed here). @return false to stop: stop text seen, client gone */
-    boolean onToken(int token);
+    /**
+     * A new token, sampled or forced (stop tokens are not passed here).
+     *
+     * @return false to stop: stop text seen, client gone
+     */
+    boolean onToken(GeneratedToken token);
 
     /** The generation ended: stop token, length, stopped by {@link #onToken}, or cancelled. */
     void onFinish(GenerationResult result);

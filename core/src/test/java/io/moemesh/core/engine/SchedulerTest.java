@@ -63,8 +63,8 @@ class SchedulerTest {
         final CompletableFuture<GenerationResult> done = new CompletableFuture<>();
 
         @Override
-        public boolean onToken(int token) {
-            streamed.add(token);
+        public boolean onToken(GeneratedToken generated) {
+            streamed.add(generated.id());
             return true;
         }
 
@@ -131,9 +131,9 @@ class SchedulerTest {
             Collector late = new Collector();
             Collector longOne = new Collector() {
                 @Override
-                public boolean onToken(int token) {
+                public boolean onToken(GeneratedToken generated) {
                     started.countDown();
-                    return super.onToken(token);
+                    return super.onToken(generated);
                 }
             };
             scheduler.submit(new GenerationRequest(prompt(6, 1), 60, SamplingParams.GREEDY, Set.of()), longOne);
@@ -153,7 +153,7 @@ class SchedulerTest {
             CountDownLatch submitted = new CountDownLatch(1);
             Collector c = new Collector() {
                 @Override
-                public boolean onToken(int token) {
+                public boolean onToken(GeneratedToken generated) {
                     try {
                         submitted.await();
                     } catch (InterruptedException e) {
@@ -162,7 +162,7 @@ class SchedulerTest {
                     if (tokens.incrementAndGet() == 3) {
                         handle[0].cancel();
                     }
-                    return super.onToken(token);
+                    return super.onToken(generated);
                 }
             };
             handle[0] = scheduler.submit(new GenerationRequest(prompt(4, 3), 100, SamplingParams.GREEDY, Set.of()), c);
@@ -183,14 +183,14 @@ class SchedulerTest {
             CountDownLatch inStep = new CountDownLatch(1);
             Collector blocking = new Collector() {
                 @Override
-                public boolean onToken(int token) {
+                public boolean onToken(GeneratedToken generated) {
                     inStep.countDown();
                     try {
                         release.await();
                     } catch (InterruptedException e) {
                         throw new IllegalStateException(e);
                     }
-                    return super.onToken(token);
+                    return super.onToken(generated);
                 }
             };
             scheduler.submit(new GenerationRequest(prompt(3, 5), 2, SamplingParams.GREEDY, Set.of()), blocking);
@@ -246,5 +246,131 @@ class SchedulerTest {
             assertEquals("length", r.finishReason());
             assertEquals(0, scheduler.steps());
         }
+    }
+
+    @Test
+    void forcedTokensAreFedToTheModelAsIfItHadProducedThem() throws Exception {
+        int[] forced = {11, 22, 33};
+        int[] start = prompt(4, 13);
+        try (Scheduler scheduler = new Scheduler(model, Scheduler.Options.DEFAULT)) {
+            Collector c = new Collector();
+            List<Boolean> flags = new ArrayList<>();
+            Steering afterSecond = new Steering() {
+                int seen;
+
+                @Override
+                public int[] after(int token) {
+                    return ++seen == 2 ? forced : NONE;
+                }
+            };
+            scheduler.submit(new GenerationRequest(start, 9, SamplingParams.GREEDY, Set.of(), -1, java.util.Map.of(),
+                    afterSecond), new Collector() {
+                @Override
+                public boolean onToken(GeneratedToken generated) {
+                    flags.add(generated.forced());
+                    return c.onToken(generated);
+                }
+
+                @Override
+                public void onFinish(GenerationResult result) {
+                    c.onFinish(result);
+                }
+            });
+            int[] got = c.await().generatedIds();
+            assertEquals(9, got.length);
+            assertArrayEquals(forced, java.util.Arrays.copyOfRange(got, 2, 5));
+            assertEquals(List.of(false, false, true, true, true, false, false, false, false), flags);
+            // What follows is what the model continues from the prompt, its two tokens and the forced three.
+            int[] seen = java.util.stream.IntStream.concat(java.util.Arrays.stream(start),
+                    java.util.Arrays.stream(got, 0, 5)).toArray();
+            int[] continuation = new Generator(model).generate(seen, 4, SamplingParams.GREEDY, Set.of(), t -> true)
+                    .generatedIds();
+            assertArrayEquals(continuation, java.util.Arrays.copyOfRange(got, 5, 9));
+        }
+    }
+
+    @Test
+    void logprobsAreTheModelsLogSoftmaxAndLogitBiasSteersSampling() throws Exception {
+        int[] start = prompt(5, 21);
+        float[] logits = model.forward(SequenceIds.next(), start, false, null);
+        double logZ = io.moemesh.core.sampling.Logprobs.logSumExp(logits);
+        int greedy = io.moemesh.core.sampling.Sampler.argmax(logits);
+        int second = io.moemesh.core.sampling.Logprobs.top(logits, 2)[1];
+        try (Scheduler scheduler = new Scheduler(model, Scheduler.Options.DEFAULT)) {
+            List<GeneratedToken> tokens = new ArrayList<>();
+            Collector c = new Collector() {
+                @Override
+                public boolean onToken(GeneratedToken generated) {
+                    tokens.add(generated);
+                    return super.onToken(generated);
+                }
+            };
+            scheduler.submit(new GenerationRequest(start, 1, SamplingParams.GREEDY, Set.of(), 3, java.util.Map.of(),
+                    null), c);
+            c.await();
+            GeneratedToken first = tokens.getFirst();
+            assertEquals(greedy, first.id());
+            assertEquals(logits[greedy] - logZ, first.logprob(), 1e-5);
+            assertEquals(3, first.topIds().length);
+            assertEquals(greedy, first.topIds()[0]);
+            assertEquals(second, first.topIds()[1]);
+            assertEquals(logits[second] - logZ, first.topLogprobs()[1], 1e-5);
+
+            // +100 on the second choice makes it the greedy one; its reported logprob stays the model's own.
+            Collector biased = new Collector();
+            List<GeneratedToken> biasedTokens = new ArrayList<>();
+            scheduler.submit(new GenerationRequest(start, 1, SamplingParams.GREEDY, Set.of(), 0,
+                    java.util.Map.of(second, 100f), null), new Collector() {
+                @Override
+                public boolean onToken(GeneratedToken generated) {
+                    biasedTokens.add(generated);
+                    return biased.onToken(generated);
+                }
+
+                @Override
+                public void onFinish(GenerationResult result) {
+                    biased.onFinish(result);
+                }
+            });
+            biased.await();
+            assertEquals(second, biasedTokens.getFirst().id());
+            assertEquals(logits[second] - logZ, biasedTokens.getFirst().logprob(), 1e-5);
+            assertEquals(0, biasedTokens.getFirst().topIds().length);
+        }
+    }
+
+    @Test
+    void aThinkingBudgetClosesTheThinkBlockAfterExactlyThatManyTokens() {
+        int open = 900, close = 901;
+        int[] closing = {7, 8, close, 9};
+        ThinkingBudget budget = new ThinkingBudget(3, open, close, closing, true);
+        assertArrayEquals(Steering.NONE, budget.after(5));
+        assertArrayEquals(Steering.NONE, budget.after(6));
+        assertArrayEquals(closing, budget.after(5));
+        assertArrayEquals(Steering.NONE, budget.after(5), "only once");
+
+        ThinkingBudget opensItself = new ThinkingBudget(2, open, close, closing, false);
+        assertArrayEquals(Steering.NONE, opensItself.after(4), "before <think> nothing counts");
+        assertArrayEquals(Steering.NONE, opensItself.after(open));
+        assertArrayEquals(Steering.NONE, opensItself.after(4));
+        assertArrayEquals(closing, opensItself.after(4));
+
+        ThinkingBudget closedInTime = new ThinkingBudget(2, open, close, closing, true);
+        assertArrayEquals(Steering.NONE, closedInTime.after(close));
+        assertArrayEquals(Steering.NONE, closedInTime.after(4));
+        assertArrayEquals(Steering.NONE, closedInTime.after(4));
+
+        assertTrue(ThinkingBudget.opensThinking(new int[]{1, open, 3}, open, close));
+        assertFalse(ThinkingBudget.opensThinking(new int[]{open, 3, close, 4}, open, close));
+        assertFalse(ThinkingBudget.opensThinking(new int[]{1, 2}, open, close));
+    }
+
+    @Test
+    void aPromptThatFillsTheContextIsRefusedWithItsLengths() {
+        int context = model.config().maxPositionEmbeddings();
+        var e = assertThrows(PromptTooLongException.class, () -> new GenerationRequest(new int[context], 1,
+                SamplingParams.GREEDY, Set.of()).validate(model.config()));
+        assertEquals(context, e.promptTokens());
+        assertEquals(context, e.contextTokens());
     }
 }
