@@ -3,6 +3,7 @@ package io.moemesh.core.response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 
 /** Ways a detokenizer might cut a text into streamed pieces. */
 final class Splits {
@@ -11,25 +12,26 @@ final class Splits {
     }
 
     /** Every cut of a short text into pieces (2^(n-1) of them), including one piece and single chars. */
-    static List<List<String>> all(String text) {
-        if (text.length() > 16) {
+    static Iterable<List<String>> all(String text) {
+        if (text.length() > 20) {
             throw new IllegalArgumentException("too many splits for a text of " + text.length() + " chars");
         }
-        List<List<String>> out = new ArrayList<>();
         int gaps = Math.max(text.length() - 1, 0);
-        for (int mask = 0; mask < 1 << gaps; mask++) {
-            List<String> pieces = new ArrayList<>();
-            int start = 0;
-            for (int gap = 0; gap < gaps; gap++) {
-                if ((mask & 1 << gap) != 0) {
-                    pieces.add(text.substring(start, gap + 1));
-                    start = gap + 1;
-                }
+        return () -> IntStream.range(0, 1 << gaps).mapToObj(mask -> cut(text, gaps, mask)).iterator();
+    }
+
+    /** Cuts after char i where bit i of the mask is set. */
+    private static List<String> cut(String text, int gaps, int mask) {
+        List<String> pieces = new ArrayList<>();
+        int start = 0;
+        for (int gap = 0; gap < gaps; gap++) {
+            if ((mask & 1 << gap) != 0) {
+                pieces.add(text.substring(start, gap + 1));
+                start = gap + 1;
             }
-            pieces.add(text.substring(start));
-            out.add(pieces);
         }
-        return out;
+        pieces.add(text.substring(start));
+        return pieces;
     }
 
     /** The text in two pieces at each position, char by char, and random cuts from a fixed seed. */
