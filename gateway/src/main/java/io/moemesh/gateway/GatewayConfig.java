@@ -45,6 +45,12 @@ public interface GatewayConfig {
     @WithDefault("256")
     int maxQueue();
 
+    /**
+     * With a key, every /v1 call needs {@code Authorization: Bearer KEY} (401 otherwise), as vLLM's --api-key does.
+     * Environment: MOEMESH_GATEWAY_API_KEY.
+     */
+    Optional<String> apiKey();
+
     /** Weight format at load of what the gateway computes (head, and in-process roles): stored, int8, q4. */
     @WithDefault("stored")
     String weights();

@@ -32,6 +32,11 @@ import static org.junit.jupiter.api.Assertions.*;
 @WithTestResource(FullMeshResource.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FullMeshTest {
+    @org.junit.jupiter.api.BeforeEach
+    void modelLoaded() {
+        ModelLoaded.await();
+    }
+
     @GrpcClient("gateway")
     GatewayServiceGrpc.GatewayServiceBlockingStub gateway;
 

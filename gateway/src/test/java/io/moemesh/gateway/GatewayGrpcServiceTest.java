@@ -26,6 +26,11 @@ import org.junit.jupiter.api.Test;
 @QuarkusTest
 @io.quarkus.test.common.WithTestResource(io.moemesh.gateway.FixtureModel.class)
 class GatewayGrpcServiceTest {
+    @org.junit.jupiter.api.BeforeEach
+    void modelLoaded() {
+        ModelLoaded.await();
+    }
+
 
     @GrpcClient
     GatewayService gateway;

@@ -21,6 +21,11 @@ import static org.junit.jupiter.api.Assertions.*;
 @QuarkusTest
 @WithTestResource(FixtureModel.class)
 class GenerateTest {
+    @org.junit.jupiter.api.BeforeEach
+    void modelLoaded() {
+        ModelLoaded.await();
+    }
+
     @GrpcClient("gateway")
     GatewayServiceGrpc.GatewayServiceBlockingStub gateway;
 

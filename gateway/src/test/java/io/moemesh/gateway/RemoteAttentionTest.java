@@ -20,6 +20,11 @@ import static org.junit.jupiter.api.Assertions.*;
 @WithTestResource(RemoteAttentionResource.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RemoteAttentionTest {
+    @org.junit.jupiter.api.BeforeEach
+    void modelLoaded() {
+        ModelLoaded.await();
+    }
+
     @GrpcClient("gateway")
     GatewayServiceGrpc.GatewayServiceBlockingStub gateway;
 
