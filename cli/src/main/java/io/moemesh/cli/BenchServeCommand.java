@@ -311,7 +311,8 @@ final class BenchServeCommand implements Callable<Integer> {
             try {
                 return http.send(request, handler);
             } catch (IOException e) {
-                throw new UncheckedIOException("cannot reach " + request.uri() + ": " + e, e);
+                throw new UncheckedIOException("cannot reach " + request.uri() + ": "
+                        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException("interrupted", e);
