@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Benchmarks. Each prints a table (or one JSON object per line with --json) and compares against a",
                 "baseline measured in the same run, since absolute numbers on a shared machine are noisy."},
-        subcommands = {BenchKernelsCommand.class, BenchDecodeCommand.class, BenchMeshCommand.class,
+        subcommands = {BenchKernelsCommand.class, BenchDecodeCommand.class, BenchMeshCommand.class, BenchServeCommand.class,
                 CommandLine.HelpCommand.class})
 final class BenchCommand implements Runnable {
     @CommandLine.Spec

@@ -5,6 +5,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.core.sampling.SamplingParams;
 import io.moemesh.proto.common.v1.Tensor;
+import io.moemesh.proto.gateway.v1.DescribeRequest;
 import io.moemesh.proto.gateway.v1.ForwardRequest;
 import io.moemesh.proto.gateway.v1.ForwardResponse;
 import io.moemesh.proto.gateway.v1.GatewayServiceGrpc;
@@ -66,6 +67,11 @@ final class GatewayClient implements AutoCloseable {
             }
             return new Finish("stop", -1);
         });
+    }
+
+    /** The model id the gateway serves (gRPC Describe). */
+    String modelId() {
+        return call(() -> stub.describe(DescribeRequest.getDefaultInstance()).getModelId());
     }
 
     /** The gateway's hop statistics (and the router's expert traffic); {@code reset} starts a new window after. */

@@ -17,12 +17,15 @@ import java.util.Map;
 final class MeshProcess implements AutoCloseable {
     private final String name;
     private final Process process;
+    private final String host;
     private final int port;
-    private final Path log;
+    private final Path log;   // null when the output goes to this process's own stdout/stderr
 
-    private MeshProcess(String name, Process process, int port, Path log) {
+    private MeshProcess(String name, Process process, String host, int port, Path log) {
         this.name = name;
         this.process = process;
+        // A wildcard bind is reached on loopback.
+        this.host = host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") ? "127.0.0.1" : host;
         this.port = port;
         this.log = log;
     }
@@ -33,39 +36,72 @@ final class MeshProcess implements AutoCloseable {
 
     /** Starts the module's app with the given config on {@code port} (0 = any free one); returns at once. */
     static MeshProcess start(Path root, String module, String name, int port, Map<String, String> config, Path logDir) {
-        Path jar = jar(root, module);
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalArgumentException(jar + " is missing: build the services first (./mvnw -DskipTests package)");
-        }
         int chosen = port > 0 ? port : freePort();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx1g",
-                "-Dquarkus.http.port=" + chosen, "-Dquarkus.http.host=127.0.0.1"));
-        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
-        cmd.addAll(List.of("-jar", jar.toString()));
+        // -Xmx1g: a mesh runs several of these JVMs on one machine, and weights live off the heap anyway.
+        List<String> cmd = command(root, module, "127.0.0.1", chosen, List.of("-Xmx1g"), config);
         try {
             Files.createDirectories(logDir);
             Path log = logDir.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new MeshProcess(name, p, chosen, log);
+            return new MeshProcess(name, p, "127.0.0.1", chosen, log);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name + ": " + e.getMessage(), e);
         }
     }
 
+    /**
+     * Starts the module's app bound to {@code host}:{@code port}, its output on this process's stdout/stderr (what
+     * `serve` runs in the foreground). {@code env} is added to the child's environment (secrets go there rather than
+     * on the command line, which every local user can read in ps).
+     */
+    static MeshProcess startInherited(Path root, String module, String name, String host, int port, List<String> jvmOptions,
+                                      Map<String, String> config, Map<String, String> env) {
+        ProcessBuilder pb = new ProcessBuilder(command(root, module, host, port, jvmOptions, config)).inheritIO();
+        pb.environment().putAll(env);
+        try {
+            return new MeshProcess(name, pb.start(), host, port, null);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static List<String> command(Path root, String module, String host, int port, List<String> jvmOptions,
+                                        Map<String, String> config) {
+        Path jar = jar(root, module);
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalArgumentException(jar + " is missing: build the services first (./mvnw -DskipTests package)");
+        }
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-Dquarkus.http.port=" + port, "-Dquarkus.http.host=" + host));
+        config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.addAll(List.of("-jar", jar.toString()));
+        return cmd;
+    }
+
     /** Waits for /q/health/ready; fails with the end of the service's log if it dies or times out. */
     MeshProcess awaitReady(Duration timeout) {
-        HttpClient http = HttpClient.newHttpClient();
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
+        if (!waitReady(timeout)) {
             if (!process.isAlive()) {
                 throw new IllegalStateException(name + " exited with code " + process.exitValue() + "; its log ends:\n" + tail());
             }
+            throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s; its log ends:\n" + tail());
+        }
+        return this;
+    }
+
+    /** Polls /q/health/ready until it answers 200 (true), the process exits or the time is up (false). */
+    boolean waitReady(Duration timeout) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        URI ready = URI.create("http://" + endpoint() + "/q/health/ready");
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline && process.isAlive()) {
             try {
-                var response = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/ready"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                var response = http.send(HttpRequest.newBuilder(ready).timeout(Duration.ofSeconds(2)).build(),
+                        HttpResponse.BodyHandlers.discarding());
                 if (response.statusCode() == 200) {
-                    return this;
+                    return true;
                 }
             } catch (IOException e) {
                 // not listening yet
@@ -75,10 +111,13 @@ final class MeshProcess implements AutoCloseable {
             }
             sleep(200);
         }
-        throw new IllegalStateException(name + " was not ready within " + timeout.toSeconds() + " s; its log ends:\n" + tail());
+        return false;
     }
 
     String tail() {
+        if (log == null) {
+            return "(its output went to this terminal)";
+        }
         try {
             List<String> lines = Files.readAllLines(log);
             return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
@@ -108,7 +147,7 @@ final class MeshProcess implements AutoCloseable {
     }
 
     String endpoint() {
-        return "127.0.0.1:" + port;
+        return (host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host) + ":" + port;
     }
 
     Path log() {
@@ -119,11 +158,21 @@ final class MeshProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Waits for the process to end and returns its exit code. */
+    int waitFor() throws InterruptedException {
+        return process.waitFor();
+    }
+
     @Override
     public void close() {
+        close(10);
+    }
+
+    /** Asks the process to stop (SIGTERM), and kills it after {@code graceSeconds}. */
+    void close(int graceSeconds) {
         process.destroy();
         try {
-            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!process.waitFor(graceSeconds, java.util.concurrent.TimeUnit.SECONDS)) {
                 process.destroyForcibly().waitFor();
             }
         } catch (InterruptedException e) {

@@ -37,7 +37,12 @@ final class ModelOptions {
     }
 
     Path modelDir() {
-        return model != null ? model : EmbeddedModel.ensure(msg -> System.err.println("[INFO] " + msg));
+        return model != null ? model : embeddedModel();
+    }
+
+    /** The embedded default model's directory, written on first use (progress on stderr). */
+    static Path embeddedModel() {
+        return EmbeddedModel.ensure(msg -> System.err.println("[INFO] " + msg));
     }
 
     LoadMode loadMode() {

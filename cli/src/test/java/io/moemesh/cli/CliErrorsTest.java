@@ -38,7 +38,15 @@ class CliErrorsTest {
                 new Case("--load must be memory or mmap", new String[]{"generate", "--model", tiny, "--input-ids", "1", "--load", "disk"}),
                 new Case("Unmatched argument", new String[]{"frobnicate"}),
                 new Case("cannot read", new String[]{"chat-template", "--request", "/no/such/request.json"}),
-                new Case("tokenizer.json", new String[]{"tokenize", "--tokenizer", "/no/such/dir", "--text", "hi"}));
+                new Case("tokenizer.json", new String[]{"tokenize", "--tokenizer", "/no/such/dir", "--text", "hi"}),
+                new Case("--model /no/such/model: no such file or directory", new String[]{"serve", "--model", "/no/such/model"}),
+                new Case("--port must be a port number", new String[]{"serve", "--model", tiny, "--port", "0"}),
+                new Case("--grpc-port must be a port number", new String[]{"serve", "--model", tiny, "--grpc-port", "70000"}),
+                new Case("--api-key must not be empty", new String[]{"serve", "--model", tiny, "--api-key", ""}),
+                new Case("--weights 'q3'", new String[]{"serve", "--model", tiny, "--weights", "q3"}),
+                new Case("--url and --model exclude each other", new String[]{"bench", "serve", "--url", "http://127.0.0.1:1", "--model", tiny}),
+                new Case("--concurrency levels must be at least 1", new String[]{"bench", "serve", "--concurrency", "1,0"}),
+                new Case("cannot reach http://127.0.0.1:1/v1/models", new String[]{"bench", "serve", "--url", "http://127.0.0.1:1"}));
     }
 
     @ParameterizedTest

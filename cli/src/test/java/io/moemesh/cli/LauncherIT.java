@@ -22,7 +22,7 @@ class LauncherIT {
     void helpListsTheCommands() throws Exception {
         CliProcess r = run("--help");
         assertEquals(0, r.exitCode(), r.stderr());
-        for (String command : List.of("generate", "forward", "tokenize", "chat-template")) {
+        for (String command : List.of("serve", "generate", "forward", "tokenize", "chat-template")) {
             assertTrue(r.stdout().contains(command), "--help lists " + command + ":\n" + r.stdout());
         }
     }
