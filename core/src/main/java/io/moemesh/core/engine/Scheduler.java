@@ -55,6 +55,8 @@ public final class Scheduler implements AutoCloseable {
     private final List<Running> running = new ArrayList<>();
     private final Thread thread;
     private volatile boolean closed;
+    /** running.size(), readable from other threads (the list itself belongs to the scheduler's thread). */
+    private volatile int runningCount;
     private long steps;
     private long stepSequences;
 
@@ -85,6 +87,11 @@ public final class Scheduler implements AutoCloseable {
             notifyAll();
         }
         return r.handle;
+    }
+
+    /** Sequences in the running batch (queue depth is {@link #queued()}). */
+    public int running() {
+        return runningCount;
     }
 
     /** Requests waiting for a place in the batch. */
@@ -118,8 +125,10 @@ public final class Scheduler implements AutoCloseable {
                 while (running.size() < options.maxBatch() && !queue.isEmpty()) {
                     running.add(queue.poll());
                 }
+                runningCount = running.size();
             }
             step();
+            runningCount = running.size();
         }
     }
 

@@ -74,6 +74,11 @@ public final class LocalAttention implements AttentionBackend {
         return max;
     }
 
+    /** Sequences holding a KV cache here: 0 once every generation has ended or been cancelled. */
+    public int cachedSequences() {
+        return caches.size();
+    }
+
     @Override
     public void release(long sequenceId) {
         caches.remove(sequenceId);

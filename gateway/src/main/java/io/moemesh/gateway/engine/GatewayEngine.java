@@ -48,7 +48,8 @@ public class GatewayEngine {
 
     /** Everything that exists once loading has finished. */
     private record Loaded(Checkpoint checkpoint, Qwen3Model model, ModelText text, Scheduler scheduler,
-                          RemoteAttention remoteAttention, RemoteFeedForward remoteFeedForward) {
+                          LocalAttention localAttention, RemoteAttention remoteAttention,
+                          RemoteFeedForward remoteFeedForward) {
     }
 
     private final GatewayConfig config;
@@ -78,14 +79,15 @@ public class GatewayEngine {
             RemoteFeedForward remoteFeedForward = config.routerEndpoint()
                     .map(endpoint -> new RemoteFeedForward(endpoint, checkpoint.config().numExperts(),
                             config.routerTimeoutMillis(), wire, false)).orElse(null);
-            AttentionBackend attention = remoteAttention != null ? remoteAttention : new LocalAttention(checkpoint, MatMul.vector());
+            LocalAttention localAttention = remoteAttention != null ? null : new LocalAttention(checkpoint, MatMul.vector());
+            AttentionBackend attention = remoteAttention != null ? remoteAttention : localAttention;
             FeedForwardBackend feedForward = remoteFeedForward != null ? remoteFeedForward : new LocalFeedForward(checkpoint,
                     new LocalExperts(checkpoint, (layer, expert) -> true, MatMul.vector()), MatMul.vector());
             Qwen3Model model = Qwen3Model.load(checkpoint, attention, feedForward, MatMul.vector());
             ModelText text = ModelText.of(dir, checkpoint.config().eosTokenIds());
             Scheduler scheduler = new Scheduler(model,
                     new Scheduler.Options(config.maxBatch(), config.prefillChunk(), config.maxQueue()));
-            loaded = new Loaded(checkpoint, model, text, scheduler, remoteAttention, remoteFeedForward);
+            loaded = new Loaded(checkpoint, model, text, scheduler, localAttention, remoteAttention, remoteFeedForward);
             LOG.infof("ready: serving %s from %s in %.1f s: attention %s, router and experts %s, %d MB loaded here",
                     config.modelId(), dir, secondsSinceStart(),
                     config.attentionEndpoint().map(e -> "on " + e).orElse("in-process"),
@@ -177,6 +179,12 @@ public class GatewayEngine {
     /** Continuous batching over the model: every generation goes through it. */
     public Scheduler scheduler() {
         return loaded().scheduler();
+    }
+
+    /** Sequences with a KV cache in this process (attention in-process), for health and tests: 0 when idle. */
+    public int cachedSequences() {
+        LocalAttention local = loaded().localAttention();
+        return local == null ? 0 : local.cachedSequences();
     }
 
     /** The router-service hop, when the feed-forward role is remote. */
