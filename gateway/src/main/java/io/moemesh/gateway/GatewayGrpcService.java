@@ -50,6 +50,9 @@ public class GatewayGrpcService implements GatewayService {
 
     @Override
     public Multi<GenerateResponse> generate(GenerateRequest request) {
+        if (request.getMessagesCount() > 0) {
+            return ChatOverGrpc.generate(engine, request);
+        }
         GenerationRequest generation;
         try {
             int[] prompt = request.getPromptIdsCount() > 0
@@ -58,8 +61,8 @@ public class GatewayGrpcService implements GatewayService {
             generation = new GenerationRequest(prompt, request.getMaxNewTokens(), sampling(request.getSampling()),
                     request.getIgnoreEos() ? Set.of() : engine.stopTokens());
             generation.validate(engine.model().config());
-        } catch (IllegalArgumentException e) {
-            return Multi.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
+        } catch (IllegalArgumentException | io.moemesh.gateway.engine.EngineNotReadyException e) {
+            return Multi.createFrom().failure(ChatOverGrpc.status(e));
         }
         return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             IncrementalDecoder decoder = engine.tokenizer().newDecoder(false);

@@ -19,11 +19,21 @@ import java.util.Set;
  * own chat template (tools, Qwen3's {@code enable_thinking} and any other {@code chat_template_kwargs}), an assistant
  * prefill continued rather than closed, and the sampling defaults of the mode the prompt is in.
  */
-final class ChatCompletionParser {
+public final class ChatCompletionParser {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool");
 
     private ChatCompletionParser() {
+    }
+
+    /**
+     * What a chat completions body asks the engine for; the gRPC API's chat form goes through here too, so both
+     * take the same parameters with the same checks.
+     *
+     * @throws ApiException naming what is wrong, with the HTTP status it has
+     */
+    public static ServingRequest servingRequest(JsonNode body, GatewayEngine engine) {
+        return parse(body, engine).serving();
     }
 
     static ApiCall parse(JsonNode body, GatewayEngine engine) {

@@ -22,7 +22,7 @@ public class OpenAiErrors {
     private static final Logger LOG = Logger.getLogger(OpenAiErrors.class);
 
     /** What the API answers for a failure from anywhere below it. */
-    static ApiException toApi(Throwable error) {
+    public static ApiException toApi(Throwable error) {
         return switch (error) {
             case ApiException e -> e;
             case PromptTooLongException e -> SamplingFields.contextExceeded(e, "messages");
