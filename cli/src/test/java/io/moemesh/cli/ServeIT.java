@@ -113,4 +113,55 @@ class ServeIT {
             assertEquals(200, get(port, "/q/health/ready", null).statusCode(), "health stays open: it is not under /v1");
         }
     }
+
+    @Test
+    void whileTheWeightsLoadTheApiAnswers503AndReadinessIsDown() throws Exception {
+        // The embedded model with every role quantized to q4 at load: long enough (about a second and a half here)
+        // to watch the server answer while it loads.
+        Path embedded = io.moemesh.core.embedded.EmbeddedModel.ensure(line -> { });
+        int port = MeshProcess.freePort();
+        Path root = Path.of("").toAbsolutePath().getParent();
+        ProcessBuilder pb = new ProcessBuilder(root.resolve("moe-mesh").toString(), "serve", "--model", embedded.toString(),
+                "--host", "127.0.0.1", "--port", String.valueOf(port), "--weights", "q4")
+                .directory(root.toFile()).redirectErrorStream(true).redirectOutput(home.resolve("serve.log").toFile());
+        pb.environment().put("MOEMESH_HOME", home.toString());
+        pb.environment().put("MOEMESH_NO_BUILD", "1");
+        Process p = pb.start();
+        try {
+            HttpRequest chat = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(30))
+                    .POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"max_tokens\": 2}")).build();
+            String loading = null;
+            int readinessDown = 0;
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (System.nanoTime() < deadline) {
+                HttpResponse<String> ready;
+                try {
+                    ready = get(port, "/q/health/ready", null);
+                } catch (IOException notListeningYet) {
+                    Thread.sleep(5);
+                    continue;
+                }
+                if (ready.statusCode() == 200) {
+                    break;
+                }
+                assertEquals(503, ready.statusCode(), ready.body());
+                readinessDown++;
+                HttpResponse<String> answer = http.send(chat, HttpResponse.BodyHandlers.ofString());
+                if (answer.statusCode() == 503) {
+                    loading = answer.body();
+                }
+            }
+            assertTrue(readinessDown > 0, "the server was never seen loading: " + Files.readString(home.resolve("serve.log")));
+            assertNotNull(loading, "no 503 while loading");
+            assertTrue(loading.contains("\"code\":\"model_loading\"") && loading.contains("still loading"), loading);
+            assertEquals(200, http.send(chat, HttpResponse.BodyHandlers.ofString()).statusCode(), "served once loaded");
+            assertTrue(Files.readString(home.resolve("serve.log")).contains("ready: serving"), "the gateway logs when it is ready");
+        } finally {
+            p.destroy();
+            p.waitFor(60, TimeUnit.SECONDS);
+            p.destroyForcibly();
+        }
+    }
 }
