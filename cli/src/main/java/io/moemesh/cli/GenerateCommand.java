@@ -1,7 +1,7 @@
 package io.moemesh.cli;
 
 import io.moemesh.core.chat.ChatRequest;
-import io.moemesh.core.chat.ChatTemplate;
+import io.moemesh.core.chat.ModelText;
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.engine.GenerationResult;
 import io.moemesh.core.engine.Generator;
@@ -14,9 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -117,7 +115,7 @@ final class GenerateCommand implements Callable<Integer> {
                     prompt.length, generated.size(), finish.reason(), (System.nanoTime() - start) / 1e9);
         } else {
             try (ModelOptions.Loaded loaded = modelOptions.open(prompt)) {
-                Set<Integer> stops = ignoreEos ? Set.of() : stopTokens(loaded.checkpoint().config().eosTokenIds(), tokenizer, dir);
+                Set<Integer> stops = ignoreEos ? Set.of() : ModelText.stopTokens(dir, tokenizer, loaded.checkpoint().config().eosTokenIds());
                 GenerationResult result = new Generator(loaded.model()).generate(prompt, maxNewTokens, params, stops, print);
                 all = result.allIds();
                 System.err.printf("[INFO] %d prompt tokens, %d generated (%s); prefill %.1f tokens/s, decode %.1f tokens/s%n",
@@ -138,11 +136,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (!chat) {
             return input.prompt;
         }
-        Path config = dir.resolve("tokenizer_config.json");
-        ChatTemplate template = Files.isRegularFile(config) ? ChatTemplate.fromTokenizerConfig(config)
-                : io.moemesh.core.weights.Checkpoint.fileChatTemplate(dir).map(ChatTemplate::parse)
-                        .orElseGet(ChatTemplate::embeddedQwen3);
-        return template.render(new ChatRequest(List.of(Map.of("role", "user", "content", input.prompt)), null, true,
+        return ModelText.chatTemplate(dir).render(new ChatRequest(List.of(Map.of("role", "user", "content", input.prompt)), null, true,
                 noThink ? Boolean.FALSE : null));
     }
 
@@ -157,30 +151,5 @@ final class GenerateCommand implements Callable<Integer> {
                 frequencyPenalty != null ? frequencyPenalty : d.frequencyPenalty(),
                 repetitionPenalty != null ? repetitionPenalty : d.repetitionPenalty(),
                 seed);
-    }
-
-    /** config.json's eos ids, the tokenizer's eos token, and generation_config.json's when present. */
-    private static Set<Integer> stopTokens(List<Integer> configEos, Tokenizer tokenizer, Path dir) {
-        Set<Integer> stops = new HashSet<>(configEos);
-        if (Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            tokenizer.eosToken().flatMap(t -> {
-                var id = tokenizer.tokenId(t);
-                return id.isPresent() ? java.util.Optional.of(id.getAsInt()) : java.util.Optional.empty();
-            }).ifPresent(stops::add);
-        }
-        Path generationConfig = dir.resolve("generation_config.json");
-        if (Files.isRegularFile(generationConfig)) {
-            try {
-                var eos = Json.MAPPER.readTree(generationConfig.toFile()).get("eos_token_id");
-                if (eos != null && eos.isArray()) {
-                    eos.forEach(n -> stops.add(n.asInt()));
-                } else if (eos != null && eos.isInt()) {
-                    stops.add(eos.asInt());
-                }
-            } catch (java.io.IOException e) {
-                throw new IllegalArgumentException(generationConfig + ": " + e.getMessage(), e);
-            }
-        }
-        return stops;
     }
 }

@@ -9,9 +9,7 @@ import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.LoadMode;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /** --model, --load and --weights, shared by the commands that run the model. */
 final class ModelOptions {
@@ -83,13 +81,6 @@ final class ModelOptions {
 
     /** The model's own tokenizer, or Qwen3's when the directory has none (the reference fixtures have none). */
     static Tokenizer tokenizerFor(Path dir) {
-        Optional<Tokenizer> inFile = dir == null ? Optional.empty() : Checkpoint.fileTokenizer(dir);
-        if (inFile.isPresent()) {
-            return inFile.get();
-        }
-        if (dir != null && Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            return Tokenizer.load(dir);
-        }
-        return Tokenizer.embeddedQwen3();
+        return dir == null ? Tokenizer.embeddedQwen3() : io.moemesh.core.chat.ModelText.tokenizer(dir);
     }
 }

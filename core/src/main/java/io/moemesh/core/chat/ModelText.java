@@ -25,18 +25,31 @@ public record ModelText(Tokenizer tokenizer, ChatTemplate chatTemplate, Set<Inte
      * @param configEos config.json's eos_token_id(s)
      */
     public static ModelText of(Path path, Collection<Integer> configEos) {
-        boolean hfTokenizer = Files.isRegularFile(path.resolve("tokenizer.json"));
-        Tokenizer tokenizer = Checkpoint.fileTokenizer(path)
-                .orElseGet(() -> hfTokenizer ? Tokenizer.load(path) : Tokenizer.embeddedQwen3());
+        Tokenizer tokenizer = tokenizer(path);
+        return new ModelText(tokenizer, chatTemplate(path), stopTokens(path, tokenizer, configEos));
+    }
+
+    /** The GGUF file's own tokenizer, a directory's tokenizer.json, or Qwen3's. */
+    public static Tokenizer tokenizer(Path path) {
+        return Checkpoint.fileTokenizer(path).orElseGet(() ->
+                Files.isRegularFile(path.resolve("tokenizer.json")) ? Tokenizer.load(path) : Tokenizer.embeddedQwen3());
+    }
+
+    /** tokenizer_config.json's chat_template, the GGUF file's, or Qwen3's. */
+    public static ChatTemplate chatTemplate(Path path) {
         Path tokenizerConfig = path.resolve("tokenizer_config.json");
-        ChatTemplate template = Files.isRegularFile(tokenizerConfig) ? ChatTemplate.fromTokenizerConfig(tokenizerConfig)
+        return Files.isRegularFile(tokenizerConfig) ? ChatTemplate.fromTokenizerConfig(tokenizerConfig)
                 : Checkpoint.fileChatTemplate(path).map(ChatTemplate::parse).orElseGet(ChatTemplate::embeddedQwen3);
+    }
+
+    /** config.json's eos ids, the tokenizer's eos token, and generation_config.json's when present. */
+    public static Set<Integer> stopTokens(Path path, Tokenizer tokenizer, Collection<Integer> configEos) {
         Set<Integer> stops = new HashSet<>(configEos);
-        if (hfTokenizer) {
+        if (Files.isRegularFile(path.resolve("tokenizer.json"))) {
             tokenizer.eosToken().ifPresent(eos -> tokenizer.tokenId(eos).ifPresent(stops::add));
         }
         stops.addAll(generationConfigEos(path.resolve("generation_config.json")));
-        return new ModelText(tokenizer, template, Set.copyOf(stops));
+        return Set.copyOf(stops);
     }
 
     private static Set<Integer> generationConfigEos(Path file) {
