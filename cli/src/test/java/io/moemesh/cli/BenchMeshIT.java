@@ -26,13 +26,7 @@ class BenchMeshIT {
         CliProcess r = CliProcess.script(home, "bench", "mesh", "--models", model.toString(), "--batches", "1,3",
                 "--new-tokens", "6", "--prompt-tokens", "5", "--json");
         assertEquals(0, r.exitCode(), r.errors());
-        List<JsonNode> lines = r.stdout().lines().map(l -> {
-            try {
-                return Json.MAPPER.readTree(l);
-            } catch (Exception e) {
-                throw new AssertionError("not JSON: " + l, e);
-            }
-        }).toList();
+        List<JsonNode> lines = r.jsonLines();
         assertEquals(2, lines.size(), r.stdout());
         for (int i = 0; i < 2; i++) {
             JsonNode j = lines.get(i);

@@ -22,13 +22,7 @@ class BenchServeIT {
         CliProcess r = CliProcess.script(home, "bench", "serve", "--concurrency", "1,2", "--max-tokens", "4",
                 "--prompt-tokens", "16", "--requests-per-stream", "1", "--json");
         assertEquals(0, r.exitCode(), r.errors());
-        List<JsonNode> lines = r.stdout().lines().map(l -> {
-            try {
-                return Json.MAPPER.readTree(l);
-            } catch (Exception e) {
-                throw new AssertionError("not JSON: " + l, e);
-            }
-        }).toList();
+        List<JsonNode> lines = r.jsonLines();
         assertEquals(2, lines.size(), r.stdout());
         for (int i = 0; i < 2; i++) {
             JsonNode j = lines.get(i);

@@ -10,6 +10,17 @@ import java.util.concurrent.TimeUnit;
 /** Runs the command line in a second JVM, as a user would, and captures what it prints. */
 record CliProcess(int exitCode, String stdout, String stderr) {
 
+    /** Each line of stdout as JSON (what --json prints); a line that is not JSON fails the test, naming it. */
+    List<com.fasterxml.jackson.databind.JsonNode> jsonLines() {
+        return stdout.lines().map(l -> {
+            try {
+                return Json.MAPPER.readTree(l);
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + l, e);
+            }
+        }).toList();
+    }
+
     static CliProcess run(Path home, String... args) {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),

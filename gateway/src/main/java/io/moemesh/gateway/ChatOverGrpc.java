@@ -3,12 +3,9 @@ package io.moemesh.gateway;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.moemesh.core.response.ToolCall;
 import io.moemesh.gateway.api.ApiException;
 import io.moemesh.gateway.api.ChatCompletionParser;
-import io.moemesh.gateway.engine.EngineNotReadyException;
 import io.moemesh.gateway.engine.GatewayEngine;
 import io.moemesh.gateway.serving.ChoiceDelta;
 import io.moemesh.gateway.serving.RunListener;
@@ -38,7 +35,7 @@ final class ChatOverGrpc {
         try {
             serving = ChatCompletionParser.servingRequest(body(request), engine);
         } catch (RuntimeException e) {
-            return Multi.createFrom().failure(status(e));
+            return Multi.createFrom().failure(GrpcErrors.of(e));
         }
         return Multi.createFrom().emitter(emitter -> {
             try {
@@ -64,12 +61,12 @@ final class ChatOverGrpc {
 
                     @Override
                     public void onError(RuntimeException error) {
-                        emitter.fail(status(error));
+                        emitter.fail(GrpcErrors.of(error));
                     }
                 });
                 emitter.onTermination(run::cancel);
             } catch (RuntimeException e) {
-                emitter.fail(status(e));
+                emitter.fail(GrpcErrors.of(e));
             }
         });
     }
@@ -142,26 +139,5 @@ final class ChatOverGrpc {
         if (s.hasRepetitionPenalty()) body.put("repetition_penalty", s.getRepetitionPenalty());
         if (s.hasSeed()) body.put("seed", s.getSeed());
         return body;
-    }
-
-    /** The API's HTTP statuses as gRPC codes. */
-    static StatusRuntimeException status(Throwable error) {
-        if (error instanceof StatusRuntimeException e) {
-            return Status.UNAVAILABLE.withDescription("remote role: " + e.getStatus().getCode()
-                    + (e.getStatus().getDescription() == null ? "" : ": " + e.getStatus().getDescription())).asRuntimeException();
-        }
-        if (error instanceof EngineNotReadyException) {
-            return Status.UNAVAILABLE.withDescription(error.getMessage()).asRuntimeException();
-        }
-        ApiException api = error instanceof ApiException a ? a : io.moemesh.gateway.api.OpenAiErrors.toApi(error);
-        Status status = switch (api.status()) {
-            case 404 -> Status.NOT_FOUND;
-            case 429 -> Status.RESOURCE_EXHAUSTED;
-            case 503 -> Status.UNAVAILABLE;
-            case 500 -> Status.INTERNAL;
-            default -> Status.INVALID_ARGUMENT;
-        };
-        return status.withDescription(api.param() == null ? api.getMessage() : api.param() + ": " + api.getMessage())
-                .asRuntimeException();
     }
 }

@@ -1,6 +1,5 @@
 package io.moemesh.gateway;
 
-import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.core.engine.GeneratedToken;
 import io.moemesh.core.engine.GenerationRequest;
@@ -62,7 +61,7 @@ public class GatewayGrpcService implements GatewayService {
                     request.getIgnoreEos() ? Set.of() : engine.stopTokens());
             generation.validate(engine.model().config());
         } catch (IllegalArgumentException | io.moemesh.gateway.engine.EngineNotReadyException e) {
-            return Multi.createFrom().failure(ChatOverGrpc.status(e));
+            return Multi.createFrom().failure(GrpcErrors.of(e));
         }
         return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             IncrementalDecoder decoder = engine.tokenizer().newDecoder(false);
@@ -87,28 +86,14 @@ public class GatewayGrpcService implements GatewayService {
 
                     @Override
                     public void onError(RuntimeException error) {
-                        emitter.fail(clientStatus(error));
+                        emitter.fail(GrpcErrors.of(error));
                     }
                 });
                 emitter.onTermination(handle::cancel);
             } catch (QueueFullException e) {
-                emitter.fail(Status.RESOURCE_EXHAUSTED.withDescription(e.getMessage()).asRuntimeException());
+                emitter.fail(GrpcErrors.of(e));
             }
         });
-    }
-
-    /** A remote role's failure reaches the client with its code; a deadline means the role is unavailable. */
-    private static StatusRuntimeException clientStatus(RuntimeException error) {
-        if (error instanceof StatusRuntimeException e) {
-            Status.Code code = e.getStatus().getCode() == Status.Code.DEADLINE_EXCEEDED ? Status.Code.UNAVAILABLE
-                    : e.getStatus().getCode();
-            String why = e.getStatus().getDescription() != null ? e.getStatus().getDescription() : e.getStatus().getCode().toString();
-            return Status.fromCode(code).withDescription("remote role: " + why).asRuntimeException();
-        }
-        if (error instanceof IllegalArgumentException) {
-            return Status.INVALID_ARGUMENT.withDescription(error.getMessage()).asRuntimeException();
-        }
-        return Status.INTERNAL.withDescription(error.toString()).asRuntimeException();
     }
 
     @Override
@@ -123,7 +108,7 @@ public class GatewayGrpcService implements GatewayService {
             });
             engine.remoteAttention().ifPresent(attention -> out.setAttention(hop(attention.stats().snapshot(request.getReset()))));
         } catch (StatusRuntimeException e) {
-            return Uni.createFrom().failure(clientStatus(e));
+            return Uni.createFrom().failure(GrpcErrors.of(e));
         }
         return Uni.createFrom().item(out.build());
     }
@@ -139,11 +124,8 @@ public class GatewayGrpcService implements GatewayService {
     public Uni<io.moemesh.proto.gateway.v1.ForwardResponse> forward(io.moemesh.proto.gateway.v1.ForwardRequest request) {
         try {
             return Uni.createFrom().item(TracedForward.run(engine, request));
-        } catch (IllegalArgumentException e) {
-            return Uni.createFrom().failure(Status.INVALID_ARGUMENT.withDescription(e.getMessage()).asRuntimeException());
-        } catch (StatusRuntimeException e) {
-            return Uni.createFrom().failure(Status.fromCode(e.getStatus().getCode())
-                    .withDescription("remote role: " + e.getStatus().getDescription()).asRuntimeException());
+        } catch (IllegalArgumentException | StatusRuntimeException e) {
+            return Uni.createFrom().failure(GrpcErrors.of(e));
         }
     }
 
