@@ -11,6 +11,13 @@ public interface ExpertConfig {
     /** The (layer, expert) FFNs this replica hosts, in the syntax of {@link HostedRange#parseSpec(String)}. */
     String hosted();
 
+    /**
+     * The expert group (Kubernetes Deployment) this replica belongs to: the {@code group} tag of its metrics.
+     * Environment: MOEMESH_EXPERT_GROUP.
+     */
+    @io.smallrye.config.WithDefault("default")
+    String group();
+
     /** Weight format at load: stored, int8 or q4 (see WeightPlan#parse for per-role specs). */
     @io.smallrye.config.WithDefault("stored")
     String weights();
