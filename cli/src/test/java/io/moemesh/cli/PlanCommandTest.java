@@ -200,7 +200,7 @@ class PlanCommandTest {
             int last = EXPERTS * (g + 1) / groups - 1;
             slices.add(List.copyOf(HostedRange.pairsOf("0-" + (LAYERS - 1) + ":" + first + "-" + last)));
         }
-        double before = imbalance(slices, new int[] {3, 3, 3, 3});
+        double before = imbalance(slices, java.util.stream.IntStream.range(0, groups).map(g -> 3).toArray());
         assertEquals(before, Double.parseDouble(m.group(1)), 0.005 + 1e-9, "before, in the header");
         assertEquals(after, Double.parseDouble(m.group(2)), 0.005 + 1e-9, "after, in the header");
         assertTrue(after < before && after <= 1.1, "before " + before + ", after " + after);
