@@ -8,7 +8,10 @@ public interface ExpertConfig {
     /** The checkpoint directory: config.json and the safetensors shards holding this replica's experts. */
     String modelDir();
 
-    /** The (layer, expert) FFNs this replica hosts, in the syntax of {@link HostedRange#parseSpec(String)}. */
+    /**
+     * The (layer, expert) FFNs this replica hosts, in the syntax of
+     * {@link io.moemesh.core.placement.HostedRange#parseSpec(String)}.
+     */
     String hosted();
 
     /**

@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.core.config.Qwen3Config;
+import io.moemesh.core.placement.HostedRange;
 import io.moemesh.core.roles.ExpertBatch;
 import io.moemesh.core.wire.ActivationCodec;
 import io.moemesh.core.wire.WireDType;
