@@ -153,6 +153,13 @@ class ExpertDiscoveryIT {
         assertEquals(16, load.get("experts").asInt());
         double groups = metric(router, "moemesh_router_group_tokens_total");
         assertEquals(routed, groups, 1e-9, "every routed row was computed by exactly one replica");
+        // The planner reads that export as it comes: a plan for two groups over the load this run produced.
+        Path loadFile = dir.resolve("load.json");
+        Files.writeString(loadFile, load.toString());
+        CliProcess plan = CliProcess.run(dir, "plan", "--load", loadFile.toString(), "--groups", "2", "--max-replicas", "2");
+        assertEquals(0, plan.exitCode(), plan.stderr());
+        assertTrue(plan.stdout().contains("expertGroups:") && plan.stdout().contains("hosted:"), plan.stdout());
+
         double ttftCount = metric(gateway, "moemesh_gateway_time_to_first_token_seconds_count");
         assertEquals(shortDone.get() + 1, ttftCount, "one first token per request");
         assertTrue(metric(gateway, "moemesh_gateway_layer_hop_seconds_count", "role=\"router\"", "layer=\"3\"") > 0,

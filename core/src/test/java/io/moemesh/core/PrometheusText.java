@@ -1,40 +1,36 @@
 package io.moemesh.core;
 
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import io.moemesh.core.placement.PrometheusSamples;
+import java.util.Map;
 
-/** Reads samples out of a Prometheus text exposition (what /q/metrics answers), for tests of every service. */
+/** Sums samples out of a Prometheus text exposition (what /q/metrics answers), for tests of every service. */
 public final class PrometheusText {
-    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(\\{[^}]*})?\\s+(\\S+)$");
-
     private PrometheusText() {
     }
 
     /**
-     * The sum of series {@code name} over the samples whose label set contains every {@code k="v"} of {@code labels}
-     * (in any order); 0 when there is none.
+     * The sum of series {@code name} over the samples that have every {@code k="v"} of {@code labels}; 0 when there
+     * is none.
      */
     public static double sum(String exposition, String name, String... labels) {
-        double sum = 0;
-        for (String line : exposition.split("\n")) {
-            Matcher m = SAMPLE.matcher(line.strip());
-            if (!m.matches() || !m.group(1).equals(name)) {
-                continue;
-            }
-            String set = m.group(2) == null ? "" : m.group(2);
-            boolean all = true;
-            for (String label : labels) {
-                all &= set.contains(label);
-            }
-            if (all) {
-                sum += Double.parseDouble(m.group(3));
-            }
-        }
-        return sum;
+        return PrometheusSamples.parse(exposition, name).stream()
+                .filter(s -> hasAll(s.labels(), labels))
+                .mapToDouble(PrometheusSamples.Sample::value).sum();
     }
 
     /** Whether the exposition has a sample of series {@code name} at all. */
     public static boolean has(String exposition, String name) {
-        return exposition.lines().anyMatch(l -> l.startsWith(name + "{") || l.startsWith(name + " "));
+        return !PrometheusSamples.parse(exposition, name).isEmpty();
+    }
+
+    private static boolean hasAll(Map<String, String> have, String[] wanted) {
+        for (String label : wanted) {
+            int eq = label.indexOf('=');
+            String value = label.substring(eq + 1).replaceAll("^\"|\"$", "");
+            if (!value.equals(have.get(label.substring(0, eq)))) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -10,8 +10,8 @@ import java.util.Map;
  * {@code name{label="value",...} 123.0 [timestamp]}. Labels come in any order, with or without a trailing comma;
  * comments and other metrics are skipped.
  */
-final class PrometheusSamples {
-    record Sample(int line, Map<String, String> labels, double value) {
+public final class PrometheusSamples {
+    public record Sample(int line, Map<String, String> labels, double value) {
         int intLabel(String name) {
             String v = labels.get(name);
             if (v == null) {
@@ -33,7 +33,8 @@ final class PrometheusSamples {
     private PrometheusSamples() {
     }
 
-    static List<Sample> parse(String text, String metric) {
+    /** Every sample of {@code metric} in {@code text}, in order. */
+    public static List<Sample> parse(String text, String metric) {
         List<Sample> samples = new ArrayList<>();
         List<String> lines = text.lines().toList();
         for (int i = 0; i < lines.size(); i++) {
