@@ -21,8 +21,9 @@ class ManifestsTest {
             + "-Dsurefire.failIfNoSpecifiedTests=false -D" + REGENERATE + "=true";
     static final String HEADER = """
             # The moe-mesh chart rendered with helm/moe-mesh/examples/demo-one-pod.yaml (release name moe-mesh): a small
-            # mesh for a laptop cluster, for use without Helm (kubectl apply -f k8s/moe-mesh-demo.yaml). Do not edit:
-            # deploy/'s ManifestsTest checks that this file is what the chart renders now; regenerate it with
+            # mesh for a laptop cluster, for use without Helm (kubectl apply -f k8s/moe-mesh-demo.yaml). The model and the
+            # node directory it expects are described at the top of that values file; images: helm/moe-mesh/README.md.
+            # Do not edit: deploy/'s ManifestsTest checks that this file is what the chart renders now; regenerate it with
             #   %s
             """.formatted(HOW_TO_REGENERATE);
 
