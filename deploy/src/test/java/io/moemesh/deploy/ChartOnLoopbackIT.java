@@ -147,22 +147,47 @@ class ChartOnLoopbackIT {
 
     @Test
     void theMeshAnswersACompletionThroughTheRenderedWiring() throws IOException {
+        HttpResponse<String> r = complete();
+        assertNotNull(r, "the gateway did not answer");
+        assertEquals(200, r.statusCode(), r.body());
+        assertEquals(3, new ObjectMapper().readTree(r.body()).at("/usage/completion_tokens").asInt(), r.body());
+
+        // The gateway would run a role in-process if its endpoint did not reach it (a misnamed env var, say): make sure
+        // the remote ones did the work. The gateway names the endpoints it uses once its model is loaded.
+        LoopbackPod gateway = pods.get(HelmChart.RELEASE + "-gateway");
+        String log = Files.readString(gateway.log);
+        for (String role : List.of("-router", "-attention")) {
+            LoopbackPod remote = pods.get(HelmChart.RELEASE + role);
+            assertTrue(log.contains(remote.address(Rendered.textNode("http"))),
+                    "the gateway's log never names " + remote.name + " at " + remote.address(Rendered.textNode("http")) + ":\n" + gateway.tail());
+        }
+        // And the router counted the tokens it sent to the experts, where it exports that count.
+        LoopbackPod router = pods.get(HelmChart.RELEASE + "-router");
+        if (servesPrometheus(router.module)) {
+            double routed = router.get(Rendered.textNode("http"), "/q/metrics").body().lines()
+                    .filter(l -> l.startsWith("moemesh_router_expert_tokens_total{"))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertTrue(routed > 0, "the router routed no token to an expert");
+        }
+    }
+
+    /** Three greedy tokens from token ids (the fixture has no tokenizer files), through every hop of the mesh. */
+    private HttpResponse<String> complete() {
         LoopbackPod gateway = pods.get(HelmChart.RELEASE + "-gateway");
         String modelId = gateway.env.get("MOEMESH_GATEWAY_MODEL_ID");
-        HttpResponse<String> r = LoopbackPod.send(HttpRequest.newBuilder(URI.create("http://" + gateway.address(Rendered.textNode("http"))
+        return LoopbackPod.send(HttpRequest.newBuilder(URI.create("http://" + gateway.address(Rendered.textNode("http"))
                         + "/v1/completions")).timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"model\": \"" + modelId
                         + "\", \"prompt\": [1, 2, 3], \"max_tokens\": 3, \"temperature\": 0, \"ignore_eos\": true}"))
                 .build());
-        assertNotNull(r, "the gateway did not answer");
-        assertEquals(200, r.statusCode(), r.body());
-        assertEquals(3, new ObjectMapper().readTree(r.body()).at("/usage/completion_tokens").asInt(), r.body());
     }
 
     @Test
     void metricsAreServedWhereTheServiceMonitorScrapes() {
         JsonNode endpoint = HelmChart.template(Repo.DEMO_VALUES, HelmChart.write(work, MESH_OVERRIDES + "\nserviceMonitor: {enabled: true}"))
                 .ofKind("ServiceMonitor").getFirst().at("/spec/endpoints/0");
+        // Experts must have computed something for their token counter to show whatever way it is registered.
+        assertEquals(200, complete().statusCode());
         List<String> without = new ArrayList<>();
         for (LoopbackPod pod : pods.values()) {
             if (!servesPrometheus(pod.module)) {
