@@ -14,7 +14,7 @@ import java.io.PrintWriter;
         description = {"Qwen3 / Qwen3-MoE inference on CPUs, in one JVM or split across a mesh of services.",
                 "Without --model, commands use the embedded default model (random weights, real Qwen3 tokenizer),",
                 "written once under $MOEMESH_HOME (default ~/.cache/moe-mesh)."},
-        subcommands = {ServeCommand.class, GenerateCommand.class, ForwardCommand.class, TokenizeCommand.class, ChatTemplateCommand.class, LocalMeshCommand.class, BenchCommand.class,
+        subcommands = {ServeCommand.class, GenerateCommand.class, ForwardCommand.class, TokenizeCommand.class, ChatTemplateCommand.class, LocalMeshCommand.class, PlanCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

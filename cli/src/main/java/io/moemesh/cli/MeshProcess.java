@@ -36,14 +36,22 @@ final class MeshProcess implements AutoCloseable {
 
     /** Starts the module's app with the given config on {@code port} (0 = any free one); returns at once. */
     static MeshProcess start(Path root, String module, String name, int port, Map<String, String> config, Path logDir) {
+        return start(root, module, name, "127.0.0.1", port, List.of(), config, logDir);
+    }
+
+    /** As above, bound to {@code host} (any loopback address 127.x.y.z works without set-up on Linux). */
+    static MeshProcess start(Path root, String module, String name, String host, int port, List<String> jvmOptions,
+                             Map<String, String> config, Path logDir) {
         int chosen = port > 0 ? port : freePort();
         // -Xmx1g: a mesh runs several of these JVMs on one machine, and weights live off the heap anyway.
-        List<String> cmd = command(root, module, "127.0.0.1", chosen, List.of("-Xmx1g"), config);
+        List<String> options = new ArrayList<>(List.of("-Xmx1g"));
+        options.addAll(jvmOptions);
+        List<String> cmd = command(root, module, host, chosen, options, config);
         try {
             Files.createDirectories(logDir);
             Path log = logDir.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            return new MeshProcess(name, p, "127.0.0.1", chosen, log);
+            return new MeshProcess(name, p, host, chosen, log);
         } catch (IOException e) {
             throw new IllegalStateException("cannot start " + name + ": " + e.getMessage(), e);
         }
@@ -166,6 +174,15 @@ final class MeshProcess implements AutoCloseable {
     @Override
     public void close() {
         close(10);
+    }
+
+    /** SIGKILL, as when a machine dies: no goodbye on its connections. */
+    void kill() {
+        try {
+            process.destroyForcibly().waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Asks the process to stop (SIGTERM), and kills it after {@code graceSeconds}. */

@@ -8,8 +8,18 @@ public interface ExpertConfig {
     /** The checkpoint directory: config.json and the safetensors shards holding this replica's experts. */
     String modelDir();
 
-    /** The (layer, expert) FFNs this replica hosts, in the syntax of {@link HostedRange#parseSpec(String)}. */
+    /**
+     * The (layer, expert) FFNs this replica hosts, in the syntax of
+     * {@link io.moemesh.core.placement.HostedRange#parseSpec(String)}.
+     */
     String hosted();
+
+    /**
+     * The expert group (Kubernetes Deployment) this replica belongs to: the {@code group} tag of its metrics.
+     * Environment: MOEMESH_EXPERT_GROUP.
+     */
+    @io.smallrye.config.WithDefault("default")
+    String group();
 
     /** Weight format at load: stored, int8 or q4 (see WeightPlan#parse for per-role specs). */
     @io.smallrye.config.WithDefault("stored")

@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.moemesh.core.config.Qwen3Config;
+import io.moemesh.core.placement.HostedRange;
 import io.moemesh.core.roles.ExpertBatch;
 import io.moemesh.core.wire.ActivationCodec;
 import io.moemesh.core.wire.WireDType;
@@ -28,9 +29,11 @@ public class ExpertGrpcService implements ExpertService {
 
     private final DescribeResponse description;
     private final HostedExperts experts;
+    private final ExpertMetrics metrics;
 
-    public ExpertGrpcService(ExpertConfig config, HostedExperts experts) {
+    public ExpertGrpcService(ExpertConfig config, HostedExperts experts, ExpertMetrics metrics) {
         this.experts = experts;
+        this.metrics = metrics;
         var response = DescribeResponse.newBuilder()
                 .setNode(NodeInfo.newBuilder().setRole(Role.ROLE_EXPERT).setModelDir(config.modelDir()));
         for (HostedRange range : HostedRange.parseSpec(config.hosted())) {
@@ -105,7 +108,8 @@ public class ExpertGrpcService implements ExpertService {
         } catch (IllegalArgumentException e) {
             throw invalid("hidden: " + e.getMessage());
         }
-        float[] sums = experts.compute(new ExpertBatch(layer, tokens, c.hiddenSize(), x, slots, ids, weights));
+        float[] sums = metrics.computed(tokens, ids,
+                () -> experts.compute(new ExpertBatch(layer, tokens, c.hiddenSize(), x, slots, ids, weights)));
         WireDType replyType = request.getReplyDtype() == DType.DTYPE_UNSPECIFIED ? dtype
                 : wireDType(request.getReplyDtype(), "reply_dtype");
         return ComputeResponse.newBuilder()

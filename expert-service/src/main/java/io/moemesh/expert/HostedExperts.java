@@ -2,6 +2,7 @@ package io.moemesh.expert;
 
 import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.kernel.MatMul;
+import io.moemesh.core.placement.HostedRange;
 import io.moemesh.core.roles.ExpertBatch;
 import io.moemesh.core.roles.LocalExperts;
 import io.moemesh.core.weights.Checkpoint;

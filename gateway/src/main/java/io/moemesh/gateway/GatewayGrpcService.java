@@ -63,12 +63,15 @@ public class GatewayGrpcService implements GatewayService {
         } catch (IllegalArgumentException | io.moemesh.gateway.engine.EngineNotReadyException e) {
             return Multi.createFrom().failure(GrpcErrors.of(e));
         }
+        long arrivalNanos = System.nanoTime();
         return Multi.createFrom().<GenerateResponse>emitter(emitter -> {
             IncrementalDecoder decoder = engine.tokenizer().newDecoder(false);
+            var clock = engine.metrics().clock(arrivalNanos);
             try {
                 Scheduler.Generation handle = engine.scheduler().submit(generation, new TokenSink() {
                     @Override
                     public boolean onToken(GeneratedToken generated) {
+                        clock.tick();
                         emitter.emit(GenerateResponse.newBuilder().setTokenId(generated.id()).setText(decoder.push(generated.id())).build());
                         return !emitter.isCancelled();
                     }
@@ -89,6 +92,7 @@ public class GatewayGrpcService implements GatewayService {
                         emitter.fail(GrpcErrors.of(error));
                     }
                 });
+                engine.metrics().accepted(generation.prompt().length, 1);
                 emitter.onTermination(handle::cancel);
             } catch (QueueFullException e) {
                 emitter.fail(GrpcErrors.of(e));

@@ -11,8 +11,15 @@ public interface RouterConfig {
     /** The checkpoint directory: config.json and the shards holding the gate weights. */
     String modelDir();
 
-    /** gRPC targets (host:port) of the expert-service replicas to dispatch to. */
+    /** gRPC targets (host:port) of expert-service replicas to dispatch to: a fixed list (group "static"). */
     Optional<List<String>> expertEndpoints();
+
+    /**
+     * Expert groups found through DNS: {@code GROUP=HOST:PORT} entries, HOST being the group's headless Service,
+     * whose address records are its ready pods. Re-resolved on every placement refresh, so replicas the autoscaler
+     * adds or removes join and leave without a restart. Environment: MOEMESH_ROUTER_EXPERT_GROUPS.
+     */
+    Optional<List<String>> expertGroups();
 
     /**
      * Deadline of one Compute call to a replica. A replica that misses it is treated as unavailable and its part
@@ -25,7 +32,10 @@ public interface RouterConfig {
     @WithDefault("1000")
     long replicaBackoffMillis();
 
-    /** How often the placement is rebuilt from every replica's Describe (picks up restarted or re-planned hosts). */
+    /**
+     * How often the replicas are discovered again and the placement rebuilt from every replica's Describe (picks up
+     * added, removed, restarted or re-planned hosts).
+     */
     @WithDefault("5000")
     long placementRefreshMillis();
 

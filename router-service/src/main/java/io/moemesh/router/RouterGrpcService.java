@@ -14,7 +14,7 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
-import java.util.List;
+import io.moemesh.router.dispatch.ExpertReplica;
 import org.jboss.logging.Logger;
 
 /** The router role's gRPC face: its description, and the feed-forward half of a layer for a batch of rows. */
@@ -29,13 +29,14 @@ public class RouterGrpcService implements RouterService {
         this.mesh = mesh;
         this.description = DescribeResponse.newBuilder()
                 .setNode(NodeInfo.newBuilder().setRole(Role.ROLE_ROUTER).setModelDir(config.modelDir()))
-                .addAllExpertEndpoints(config.expertEndpoints().orElse(List.of()))
                 .build();
     }
 
     @Override
     public Uni<DescribeResponse> describe(DescribeRequest request) {
-        return Uni.createFrom().item(description.toBuilder().setExpertWire(mesh.wireCounters().snapshot()).build());
+        return Uni.createFrom().item(description.toBuilder()
+                .addAllExpertEndpoints(mesh.placement().replicas().stream().map(ExpertReplica::endpoint).toList())
+                .setExpertWire(mesh.wireCounters().snapshot()).build());
     }
 
     @Override

@@ -7,7 +7,10 @@ import io.moemesh.core.roles.LocalFeedForward;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.wire.WireDType;
-import io.moemesh.router.dispatch.ExpertReplica;
+import io.moemesh.router.discovery.DnsDiscovery;
+import io.moemesh.router.discovery.GroupAddress;
+import io.moemesh.router.discovery.ReplicaDiscovery;
+import io.moemesh.router.dispatch.GroupMetrics;
 import io.moemesh.router.dispatch.ExpertTokenCounters;
 import io.moemesh.router.dispatch.ExpertWireCounters;
 import io.moemesh.router.dispatch.Placement;
@@ -38,20 +41,28 @@ public class RouterMesh {
     private final LocalFeedForward feedForward;
     private final ScheduledExecutorService refresher;
     private final ExpertWireCounters wireCounters;
+    private final ExpertTokenCounters tokenCounters;
+    /** The group of replicas given as a fixed endpoint list rather than found through DNS. */
+    static final String STATIC_GROUP = "static";
 
     public RouterMesh(RouterConfig config, MeterRegistry registry) {
         this.checkpoint = Checkpoint.open(Path.of(config.modelDir()), LoadMode.MEMORY);
         Qwen3Config c = checkpoint.config();
-        List<ExpertReplica> replicas = config.expertEndpoints().orElse(List.of()).stream()
-                .map(String::strip).filter(s -> !s.isEmpty())
-                .map(endpoint -> new ExpertReplica(endpoint, config.replicaBackoffMillis()))
-                .toList();
+        List<GroupAddress> groups = GroupAddress.parseAll(config.expertGroups().orElse(List.of()));
+        ReplicaDiscovery discovery = ReplicaDiscovery.fixed(config.expertEndpoints().orElse(List.of()), STATIC_GROUP)
+                .and(new DnsDiscovery(groups));
         // A short Describe deadline: refresh walks the replicas one by one, and a dead one costs the whole deadline.
-        this.placement = new Placement(c, replicas, Math.min(config.expertTimeoutMillis(), 1000));
+        this.placement = new Placement(c, discovery, config.replicaBackoffMillis(),
+                Math.min(config.expertTimeoutMillis(), 1000));
         WireDType wire = WireDType.valueOf(config.expertWireDtype().toUpperCase(Locale.ROOT));
         this.wireCounters = new ExpertWireCounters(registry);
-        RemoteExperts experts = new RemoteExperts(placement,
-                new ExpertTokenCounters(registry, c.numHiddenLayers(), Math.max(c.numExperts(), 0)), wireCounters,
+        this.tokenCounters = new ExpertTokenCounters(registry, c.numHiddenLayers(), Math.max(c.numExperts(), 0));
+        GroupMetrics groupMetrics = new GroupMetrics(registry, placement);
+        if (config.expertEndpoints().isPresent()) {
+            groupMetrics.watchGroup(STATIC_GROUP, placement);
+        }
+        groups.forEach(g -> groupMetrics.watchGroup(g.group(), placement));
+        RemoteExperts experts = new RemoteExperts(placement, tokenCounters, wireCounters, groupMetrics,
                 config.expertTimeoutMillis(), wire);
         this.feedForward = new LocalFeedForward(checkpoint, experts, MatMul.vector());
         this.refresher = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -97,6 +108,10 @@ public class RouterMesh {
 
     public ExpertWireCounters wireCounters() {
         return wireCounters;
+    }
+
+    public ExpertTokenCounters tokenCounters() {
+        return tokenCounters;
     }
 
     public LocalFeedForward feedForward() {

@@ -125,6 +125,40 @@ class MeshForwardTest {
     }
 
     @Test
+    void expertLoadCountsTheReferenceRoutingPerLayerAndExpert() throws Exception {
+        long[][] before = expertLoad();
+        try (Checkpoint ck = Checkpoint.open(ref.dir(), LoadMode.MEMORY)) {
+            Qwen3Model mesh = meshModel(ck, WireDType.F32);
+            mesh.forward(1, ref.i("input_ids"), true, null);
+            mesh.release(1);
+            long[][] after = expertLoad();
+            for (int l = 0; l < ck.config().numHiddenLayers(); l++) {
+                long[] expected = new long[ck.config().numExperts()];
+                for (int id : ref.i("topk_ids." + l)) {
+                    expected[id]++;
+                }
+                long[] counted = new long[expected.length];
+                for (int e = 0; e < expected.length; e++) {
+                    counted[e] = after[l][e] - before[l][e];
+                }
+                assertArrayEquals(expected, counted, "tokens routed per expert of layer " + l);
+            }
+        }
+    }
+
+    private static long[][] expertLoad() throws java.io.IOException {
+        var load = new com.fasterxml.jackson.databind.ObjectMapper().readTree(
+                given().when().get("/expert-load").then().statusCode(200).extract().asString());
+        long[][] table = new long[load.get("layers").asInt()][load.get("experts").asInt()];
+        for (int l = 0; l < table.length; l++) {
+            for (int e = 0; e < table[l].length; e++) {
+                table[l][e] = load.get("tokens").get(l).get(e).asLong();
+            }
+        }
+        return table;
+    }
+
+    @Test
     void killingOneReplicaMidGenerationGivesTheSameTokens() {
         try (Checkpoint ck = Checkpoint.open(ref.dir(), LoadMode.MEMORY)) {
             int[] ids = generate(meshModel(ck, WireDType.F32), 3, step -> {

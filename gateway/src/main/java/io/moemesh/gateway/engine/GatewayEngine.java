@@ -60,8 +60,12 @@ public class GatewayEngine {
     private volatile String failure;
     private volatile boolean closed;
 
-    public GatewayEngine(GatewayConfig config) {
+    private final ServingMetrics metrics;
+
+    public GatewayEngine(GatewayConfig config, ServingMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
+        metrics.watch(this);
         Thread.ofPlatform().name("moemesh-model-loader").daemon().start(this::load);
     }
 
@@ -75,10 +79,11 @@ public class GatewayEngine {
             WireDType wire = WireDType.valueOf(config.wireDtype().toUpperCase(Locale.ROOT));
             int layers = checkpoint.config().numHiddenLayers();
             RemoteAttention remoteAttention = config.attentionEndpoint()
-                    .map(endpoint -> new RemoteAttention(endpoint, layers, config.attentionTimeoutMillis(), wire)).orElse(null);
+                    .map(endpoint -> new RemoteAttention(endpoint, layers, config.attentionTimeoutMillis(), wire,
+                            metrics.hops("attention"))).orElse(null);
             RemoteFeedForward remoteFeedForward = config.routerEndpoint()
                     .map(endpoint -> new RemoteFeedForward(endpoint, checkpoint.config().numExperts(),
-                            config.routerTimeoutMillis(), wire, false)).orElse(null);
+                            config.routerTimeoutMillis(), wire, false, metrics.hops("router"))).orElse(null);
             LocalAttention localAttention = remoteAttention != null ? null : new LocalAttention(checkpoint, MatMul.vector());
             AttentionBackend attention = remoteAttention != null ? remoteAttention : localAttention;
             FeedForwardBackend feedForward = remoteFeedForward != null ? remoteFeedForward : new LocalFeedForward(checkpoint,
@@ -177,6 +182,10 @@ public class GatewayEngine {
     }
 
     /** Continuous batching over the model: every generation goes through it. */
+    public ServingMetrics metrics() {
+        return metrics;
+    }
+
     public Scheduler scheduler() {
         return loaded().scheduler();
     }

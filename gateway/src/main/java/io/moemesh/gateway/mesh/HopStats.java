@@ -10,18 +10,36 @@ import java.util.Arrays;
 public final class HopStats {
     static final int CAPACITY = 1 << 20;
 
+    /** Told of every exchange as it completes (the gateway's per-layer hop metric). */
+    @FunctionalInterface
+    public interface LayerHopListener {
+        LayerHopListener NONE = (layer, elapsedNanos) -> { };
+
+        void onHop(int layer, long elapsedNanos);
+    }
+
     /** Percentiles in microseconds; bytes are protobuf payload (serialized message sizes). */
     public record Snapshot(long exchanges, long rows, double p50Micros, double p99Micros, long bytesSent,
                            long bytesReceived) {
     }
 
+    private final LayerHopListener listener;
     private final long[] nanos = new long[CAPACITY];
     private long exchanges;
     private long rows;
     private long bytesSent;
     private long bytesReceived;
 
-    public synchronized void record(long elapsedNanos, int rows, long sent, long received) {
+    public HopStats(LayerHopListener listener) {
+        this.listener = listener;
+    }
+
+    public void record(int layer, long elapsedNanos, int rows, long sent, long received) {
+        listener.onHop(layer, elapsedNanos);
+        remember(elapsedNanos, rows, sent, received);
+    }
+
+    private synchronized void remember(long elapsedNanos, int rows, long sent, long received) {
         nanos[(int) (exchanges % CAPACITY)] = elapsedNanos;
         exchanges++;
         this.rows += rows;

@@ -31,7 +31,7 @@ public final class RemoteAttention implements AttentionBackend {
     private final ManagedChannel channel;
     private final AttentionServiceGrpc.AttentionServiceBlockingStub stub;
     private final PipelinedStream<AttendRequest, AttendResponse> stream;
-    private final HopStats stats = new HopStats();
+    private final HopStats stats;
     private long requestIds;
     private final long timeoutMillis;
     private final WireDType wire;
@@ -39,7 +39,9 @@ public final class RemoteAttention implements AttentionBackend {
     /** tokens cached per (sequence, layer), as the service should hold them */
     private final Map<Long, int[]> positions = new ConcurrentHashMap<>();
 
-    public RemoteAttention(String endpoint, int layers, long timeoutMillis, WireDType wire) {
+    public RemoteAttention(String endpoint, int layers, long timeoutMillis, WireDType wire,
+                           HopStats.LayerHopListener hops) {
+        this.stats = new HopStats(hops);
         this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(256 << 20)
                 .directExecutor().build();   // callbacks only queue an answer: no thread hop on the hot path
         this.stub = AttentionServiceGrpc.newBlockingStub(channel);
@@ -85,7 +87,7 @@ public final class RemoteAttention implements AttentionBackend {
                     o.getDtype() == DType.F32 ? WireDType.F32 : WireDType.BF16, s.tokens(), hidden);
             System.arraycopy(rows, 0, out, s.firstRow() * hidden, rows.length);
         }
-        stats.record(elapsed, normedRows.length / hidden, sent, received);
+        stats.record(layer, elapsed, normedRows.length / hidden, sent, received);
         return out;
     }
 

@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 public final class RemoteFeedForward implements FeedForwardBackend {
     private final ManagedChannel channel;
     private final PipelinedStream<ForwardRequest, ForwardResponse> stream;
-    private final HopStats stats = new HopStats();
+    private final HopStats stats;
     private long requestIds;
     private final long timeoutMillis;
     private final WireDType wire;
@@ -34,7 +34,9 @@ public final class RemoteFeedForward implements FeedForwardBackend {
     private final int numExperts;
 
     /** @param traceRouterLogits ask for the gate logits too (the `forward` command shows them; serving does not) */
-    public RemoteFeedForward(String endpoint, int numExperts, long timeoutMillis, WireDType wire, boolean traceRouterLogits) {
+    public RemoteFeedForward(String endpoint, int numExperts, long timeoutMillis, WireDType wire, boolean traceRouterLogits,
+                             HopStats.LayerHopListener hops) {
+        this.stats = new HopStats(hops);
         this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext().maxInboundMessageSize(256 << 20)
                 .directExecutor().build();   // callbacks only queue an answer: no thread hop on the hot path
         RouterServiceGrpc.RouterServiceStub stub = RouterServiceGrpc.newStub(channel);
@@ -61,7 +63,7 @@ public final class RemoteFeedForward implements FeedForwardBackend {
                 .build();
         long start = System.nanoTime();
         ForwardResponse r = stream.exchange(List.of(request), timeoutMillis).get(0);
-        stats.record(System.nanoTime() - start, tokens, request.getSerializedSize(), r.getSerializedSize());
+        stats.record(layer, System.nanoTime() - start, tokens, request.getSerializedSize(), r.getSerializedSize());
         float[] out = decode(r.getHidden(), tokens, hidden);
         Routing routing = null;
         if (r.getTopK() > 0) {

@@ -9,6 +9,7 @@ import io.moemesh.core.engine.ThinkingBudget;
 import io.moemesh.core.engine.TokenSink;
 import io.moemesh.core.tokenizer.Tokenizer;
 import io.moemesh.gateway.engine.GatewayEngine;
+import io.moemesh.gateway.engine.ServingMetrics;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -23,14 +24,17 @@ public final class ServingRun {
     private final List<Scheduler.Generation> generations = new ArrayList<>();
     private final RunListener listener;
     private final ServingRequest request;
+    private final ServingMetrics metrics;
+    private final long arrivalNanos = System.nanoTime();
     private int finished;
     private int completionTokens;
     private int reasoningTokens;
     private boolean failed;
 
-    private ServingRun(ServingRequest request, RunListener listener) {
+    private ServingRun(ServingRequest request, RunListener listener, ServingMetrics metrics) {
         this.request = request;
         this.listener = listener;
+        this.metrics = metrics;
     }
 
     /**
@@ -56,7 +60,7 @@ public final class ServingRun {
             g.validate(engine.model().config());
             choices.add(g);
         }
-        ServingRun run = new ServingRun(request, listener);
+        ServingRun run = new ServingRun(request, listener, engine.metrics());
         // The scheduler's thread may deliver tokens of choice 0 before choice 1 is queued: the run's counters are
         // only touched under its lock.
         synchronized (run) {
@@ -65,6 +69,7 @@ public final class ServingRun {
                     ChoiceOutput output = new ChoiceOutput(i, request, tokenizer, startsInThinking);
                     run.generations.add(scheduler.submit(choices.get(i), run.sink(output)));
                 }
+                engine.metrics().accepted(request.prompt().length, choices.size());
             } catch (RuntimeException e) {
                 run.cancel();
                 throw e;
@@ -84,9 +89,11 @@ public final class ServingRun {
 
     private TokenSink sink(ChoiceOutput output) {
         boolean withLogprobs = request.topLogprobs() >= 0;
+        ServingMetrics.TokenClock clock = metrics.clock(arrivalNanos);
         return new TokenSink() {
             @Override
             public boolean onToken(GeneratedToken token) {
+                clock.tick();
                 synchronized (ServingRun.this) {
                     if (failed) {
                         return false;

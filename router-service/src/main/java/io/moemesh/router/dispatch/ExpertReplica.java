@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ExpertReplica implements AutoCloseable {
     private final String endpoint;
+    private final String group;
     private final ManagedChannel channel;
     private final ExpertServiceGrpc.ExpertServiceStub stub;
     private final AtomicLong outstandingRows = new AtomicLong();
@@ -22,8 +23,9 @@ public final class ExpertReplica implements AutoCloseable {
     private volatile long downUntilNanos = Long.MIN_VALUE;
     private volatile String lastFailure = "";
 
-    public ExpertReplica(String endpoint, long backoffMillis) {
+    public ExpertReplica(String endpoint, String group, long backoffMillis) {
         this.endpoint = endpoint;
+        this.group = group;
         // Plaintext: the mesh runs on a private network; TLS belongs to the service mesh / ingress.
         this.channel = ManagedChannelBuilder.forTarget(endpoint).usePlaintext()
                 .maxInboundMessageSize(256 << 20)
@@ -36,6 +38,11 @@ public final class ExpertReplica implements AutoCloseable {
 
     public String endpoint() {
         return endpoint;
+    }
+
+    /** The expert group (Deployment) this replica belongs to; metrics are per group. */
+    public String group() {
+        return group;
     }
 
     ExpertServiceGrpc.ExpertServiceStub stub() {
@@ -99,6 +106,14 @@ public final class ExpertReplica implements AutoCloseable {
 
     public String lastFailure() {
         return lastFailure;
+    }
+
+    /**
+     * Left the fleet: no new calls (they fail at once, and the dispatcher retries them elsewhere), while the calls
+     * already started complete. Does not wait.
+     */
+    void retire() {
+        channel.shutdown();
     }
 
     @Override

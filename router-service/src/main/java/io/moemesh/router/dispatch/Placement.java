@@ -5,8 +5,8 @@ import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.proto.expert.v1.DescribeRequest;
 import io.moemesh.proto.expert.v1.DescribeResponse;
 import io.moemesh.proto.expert.v1.ExpertRange;
+import io.moemesh.router.discovery.ReplicaDiscovery;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,22 +18,34 @@ import org.jboss.logging.Logger;
  * say they host (configuration lives with them), so re-planning a fleet needs no router change: a refresh picks
  * it up. A replica that does not answer keeps what it last said it hosts and is marked down; the dispatcher's
  * failover and back-off handle it from there.
+ *
+ * <p>The set of replicas itself comes from a {@link ReplicaDiscovery} on every refresh: a replica that appears is
+ * asked what it hosts and joins the table; one that disappears leaves the table at once, and its channel is shut
+ * down a refresh later, so that batches which picked it from the old table still reach it (and a shut-down gRPC
+ * channel completes the calls it has started). Should one be late even so, it retries elsewhere, as after any
+ * replica failure.
  */
 public final class Placement implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(Placement.class);
 
     private final Qwen3Config config;
-    private final List<ExpertReplica> replicas;
+    private final ReplicaDiscovery discovery;
+    private final long backoffMillis;
     private final long describeTimeoutMillis;
+    /** endpoint → replica, in discovery order; replaced whole on refresh, so readers need no lock. */
+    private volatile Map<String, ExpertReplica> replicas = Map.of();
+    /** Replicas that left at the last refresh, their channels still open for calls already routed to them. */
+    private List<ExpertReplica> leaving = List.of();
     /** What each replica last said it hosts; absent until its first successful Describe. */
     private final Map<ExpertReplica, List<ExpertRange>> described = new LinkedHashMap<>();
     /** [layer][expert] → replicas hosting it; replaced whole on refresh, so readers need no lock. */
     private volatile ExpertReplica[][][] hosts;
     private volatile boolean built;
 
-    public Placement(Qwen3Config config, List<ExpertReplica> replicas, long describeTimeoutMillis) {
+    public Placement(Qwen3Config config, ReplicaDiscovery discovery, long backoffMillis, long describeTimeoutMillis) {
         this.config = config;
-        this.replicas = List.copyOf(replicas);
+        this.discovery = discovery;
+        this.backoffMillis = backoffMillis;
         this.describeTimeoutMillis = describeTimeoutMillis;
         this.hosts = new ExpertReplica[config.numHiddenLayers()][Math.max(config.numExperts(), 0)][0];
     }
@@ -42,8 +54,9 @@ public final class Placement implements AutoCloseable {
         return config;
     }
 
+    /** The replicas discovered at the last refresh. */
     public List<ExpertReplica> replicas() {
-        return replicas;
+        return List.copyOf(replicas.values());
     }
 
     /** The replicas hosting (layer, expert), live or not. */
@@ -53,7 +66,8 @@ public final class Placement implements AutoCloseable {
 
     /** Asks every replica what it hosts and swaps in the new table. Safe to call from any thread. */
     public synchronized void refresh() {
-        for (ExpertReplica replica : replicas) {
+        Map<String, ExpertReplica> current = follow(discovery.discover());
+        for (ExpertReplica replica : current.values()) {
             try {
                 replica.reconnectNow();
                 // waitForReady: a replica that just came back is reached as soon as its connection is up, instead
@@ -100,6 +114,34 @@ public final class Placement implements AutoCloseable {
         built = true;
     }
 
+    /** Opens channels to new replicas and retires the ones that are gone; returns the new endpoint map. */
+    private Map<String, ExpertReplica> follow(List<ReplicaDiscovery.Replica> found) {
+        leaving.forEach(ExpertReplica::retire);
+        List<ExpertReplica> left = new ArrayList<>();
+        Map<String, ExpertReplica> before = replicas;
+        Map<String, ExpertReplica> after = new LinkedHashMap<>();
+        for (ReplicaDiscovery.Replica r : found) {
+            ExpertReplica known = before.get(r.endpoint());
+            after.putIfAbsent(r.endpoint(), known != null ? known : new ExpertReplica(r.endpoint(), r.group(), backoffMillis));
+        }
+        for (ExpertReplica gone : before.values()) {
+            if (!after.containsKey(gone.endpoint())) {
+                LOG.infof("expert replica %s (group %s) left; %d rows in flight to it", gone, gone.group(),
+                        gone.outstandingRows());
+                described.remove(gone);
+                left.add(gone);
+            }
+        }
+        leaving = left;
+        for (ExpertReplica added : after.values()) {
+            if (!before.containsKey(added.endpoint()) && !before.isEmpty()) {
+                LOG.infof("expert replica %s (group %s) joined", added, added.group());
+            }
+        }
+        replicas = after;
+        return after;
+    }
+
     public boolean built() {
         return built;
     }
@@ -124,7 +166,7 @@ public final class Placement implements AutoCloseable {
     /** Replicas whose last call or Describe failed, with why. */
     public Map<String, String> down() {
         Map<String, String> down = new LinkedHashMap<>();
-        for (ExpertReplica r : replicas) {
+        for (ExpertReplica r : replicas.values()) {
             if (!r.healthy()) {
                 down.put(r.endpoint(), r.lastFailure());
             }
@@ -133,12 +175,14 @@ public final class Placement implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        replicas.forEach(ExpertReplica::close);
+    public synchronized void close() {
+        leaving.forEach(ExpertReplica::close);
+        replicas.values().forEach(ExpertReplica::close);
+        replicas = Map.of();
     }
 
     @Override
     public String toString() {
-        return "placement over " + Arrays.toString(replicas.toArray());
+        return "placement over " + replicas.keySet();
     }
 }

@@ -35,20 +35,31 @@ public final class RemoteExperts implements ExpertBackend {
     private final Placement placement;
     private final ExpertTokenCounters counters;
     private final ExpertWireCounters wireCounters;
+    private final GroupMetrics groupMetrics;
     private final long timeoutMillis;
     private final WireDType wire;
 
     public RemoteExperts(Placement placement, ExpertTokenCounters counters, ExpertWireCounters wireCounters,
-                         long timeoutMillis, WireDType wire) {
+                         GroupMetrics groupMetrics, long timeoutMillis, WireDType wire) {
         this.placement = placement;
         this.counters = counters;
         this.wireCounters = wireCounters;
+        this.groupMetrics = groupMetrics;
         this.timeoutMillis = timeoutMillis;
         this.wire = wire;
     }
 
     @Override
     public float[] compute(ExpertBatch batch) {
+        long start = System.nanoTime();
+        try {
+            return dispatch(batch);
+        } finally {
+            groupMetrics.layerDispatched(batch.layer(), System.nanoTime() - start);
+        }
+    }
+
+    private float[] dispatch(ExpertBatch batch) {
         countTokens(batch);
         wireCounters.batch(batch.tokens());
         float[] out = new float[batch.tokens() * batch.hidden()];
@@ -84,6 +95,7 @@ public final class RemoteExperts implements ExpertBackend {
                             part.rows().length, batch.hidden());
                     part.addInto(out, partial, batch.hidden());
                     part.replica().markUp();
+                    groupMetrics.tokens(part.replica().group(), part.assignments());
                     for (int a = 0; a < pending.length; a++) {
                         pending[a] &= !part.assigned()[a];
                     }

@@ -39,6 +39,15 @@ record ReplicaBatch(ExpertReplica replica, int[] rows, boolean[] assigned) {
                 .build();
     }
 
+    /** (token, expert) assignments this replica computes. */
+    int assignments() {
+        int n = 0;
+        for (boolean a : assigned) {
+            n += a ? 1 : 0;
+        }
+        return n;
+    }
+
     /** Adds the replica's partial sums (compacted rows) into the batch output. */
     void addInto(float[] out, float[] partialSums, int hidden) {
         for (int i = 0; i < rows.length; i++) {

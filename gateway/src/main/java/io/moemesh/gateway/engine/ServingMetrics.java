@@ -1,0 +1,90 @@
+package io.moemesh.gateway.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.moemesh.gateway.mesh.HopStats;
+import jakarta.inject.Singleton;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The gateway's serving metrics at /q/metrics, as vLLM exports them: time to first token and inter-token latency
+ * (histograms, so Prometheus can take quantiles over any window), tokens in and out, the scheduler's queue depth
+ * and running sequences, and the round trip of each layer to a remote role ({@code role} = router or attention).
+ */
+@Singleton
+public class ServingMetrics {
+    private final MeterRegistry registry;
+    private final Timer timeToFirstToken;
+    private final Timer interTokenLatency;
+    private final Counter promptTokens;
+    private final Counter generationTokens;
+    private final Map<String, Timer> hops = new ConcurrentHashMap<>();
+
+    public ServingMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.timeToFirstToken = Timer.builder("moemesh.gateway.time.to.first.token")
+                .description("From a request's arrival to its first generated token (queueing and prefill included)")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(2)).register(registry);
+        this.interTokenLatency = Timer.builder("moemesh.gateway.inter.token.latency")
+                .description("Between two consecutive tokens of one sequence")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(100_000))
+                .maximumExpectedValue(Duration.ofSeconds(30)).register(registry);
+        this.promptTokens = Counter.builder("moemesh.gateway.prompt.tokens")
+                .description("Prompt tokens of accepted requests, once per choice").register(registry);
+        this.generationTokens = Counter.builder("moemesh.gateway.generation.tokens")
+                .description("Tokens generated").register(registry);
+    }
+
+    /** Queue depth and running sequences, read from the engine's scheduler once it is loaded (0 before). */
+    void watch(GatewayEngine engine) {
+        Gauge.builder("moemesh.gateway.queue.depth", engine, e -> e.ready() ? e.scheduler().queued() : 0)
+                .description("Requests waiting for a place in the batch").register(registry);
+        Gauge.builder("moemesh.gateway.running.sequences", engine, e -> e.ready() ? e.scheduler().running() : 0)
+                .description("Sequences in the running batch").register(registry);
+    }
+
+    /** Per-layer hop timers for one remote role. */
+    HopStats.LayerHopListener hops(String role) {
+        return (layer, nanos) -> hops.computeIfAbsent(role + "/" + layer, k -> Timer.builder("moemesh.gateway.layer.hop")
+                .description("One layer's round trip from the gateway to a remote role and back, for the whole batch")
+                .tag("role", role).tag("layer", Integer.toString(layer))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    public void accepted(int promptTokensPerChoice, int choices) {
+        promptTokens.increment((double) promptTokensPerChoice * choices);
+    }
+
+    /** A clock for one sequence, started at its request's arrival; tick it on each token. */
+    public TokenClock clock(long arrivalNanos) {
+        return new TokenClock(arrivalNanos);
+    }
+
+    /** Times one sequence's tokens: the first against the arrival, each later one against the one before. */
+    public final class TokenClock {
+        private final long arrivalNanos;
+        private long lastTokenNanos;
+
+        private TokenClock(long arrivalNanos) {
+            this.arrivalNanos = arrivalNanos;
+        }
+
+        /** Called on the scheduler's thread, one sequence at a time: needs no lock. */
+        public void tick() {
+            long now = System.nanoTime();
+            if (lastTokenNanos == 0) {
+                timeToFirstToken.record(now - arrivalNanos, TimeUnit.NANOSECONDS);
+            } else {
+                interTokenLatency.record(now - lastTokenNanos, TimeUnit.NANOSECONDS);
+            }
+            lastTokenNanos = now;
+            generationTokens.increment();
+        }
+    }
+}

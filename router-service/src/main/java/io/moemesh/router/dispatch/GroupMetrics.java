@@ -1,0 +1,52 @@
+package io.moemesh.router.dispatch;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * What the router sees of each expert group and each layer: tokens sent to a group (its tokens/s is the rate), its
+ * replicas, the rows waiting on them (queue depth), and how long each layer's dispatch takes (the per-layer hop to
+ * the experts and back, failover included).
+ */
+public final class GroupMetrics {
+    private final MeterRegistry registry;
+    private final Map<String, Counter> groupTokens = new ConcurrentHashMap<>();
+    private final Map<Integer, Timer> layerDispatch = new ConcurrentHashMap<>();
+
+    public GroupMetrics(MeterRegistry registry, Placement placement) {
+        this.registry = registry;
+        ToDoubleFunction<Placement> outstanding = p -> p.replicas().stream().mapToLong(ExpertReplica::outstandingRows).sum();
+        Gauge.builder("moemesh.router.outstanding.rows", placement, outstanding)
+                .description("Token rows sent to expert replicas and not answered yet")
+                .register(registry);
+    }
+
+    /** A group's series appear once it is known; the replica gauge follows the placement. */
+    public void watchGroup(String group, Placement placement) {
+        Gauge.builder("moemesh.router.group.replicas", placement,
+                        p -> p.replicas().stream().filter(r -> r.group().equals(group) && r.healthy()).count())
+                .description("Healthy replicas of an expert group, as discovered")
+                .tag("group", group)
+                .register(registry);
+    }
+
+    void tokens(String group, int count) {
+        groupTokens.computeIfAbsent(group, g -> Counter.builder("moemesh.router.group.tokens")
+                .description("Token rows (one per token per chosen expert) computed by an expert group")
+                .tag("group", g)
+                .register(registry)).increment(count);
+    }
+
+    void layerDispatched(int layer, long nanos) {
+        layerDispatch.computeIfAbsent(layer, l -> Timer.builder("moemesh.router.layer.dispatch")
+                .description("One layer batch from the router to its expert replicas and back")
+                .tag("layer", Integer.toString(l))
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+    }
+}
