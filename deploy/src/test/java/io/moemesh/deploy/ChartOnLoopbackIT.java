@@ -228,6 +228,38 @@ class ChartOnLoopbackIT {
         }
     }
 
+    /**
+     * The planner's output is this chart's input: plan from this mesh's own measured load (the router's
+     * /expert-load) and install the result, which must pass the schema, validate, and host the whole model.
+     */
+    @Test
+    void thePlanMadeFromThisMeshsLoadInstalls() throws Exception {
+        assertEquals(200, complete().statusCode());
+        HttpResponse<String> load = pods.get(HelmChart.RELEASE + "-router").get(Rendered.textNode("http"), "/expert-load");
+        assumeTrue(load != null && load.statusCode() == 200, "this router-service serves no /expert-load");
+        Path loadFile = Files.writeString(work.resolve("expert-load.json"), load.body());
+        Path planned = work.resolve("planned-expert-groups.yaml");
+        Files.deleteIfExists(planned);
+        Path cli = Repo.ROOT.resolve("cli/target");
+        Process plan = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", cli.resolve("moe-mesh-cli.jar") + ":" + cli.resolve("lib") + "/*", "io.moemesh.cli.Main",
+                "plan", "--load", loadFile.toString(), "--groups", "3", "--max-replicas", "4", "--target-tokens-per-second", "500",
+                "--output", planned.toString()).redirectErrorStream(true).start();
+        String output = new String(plan.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(plan.waitFor(60, TimeUnit.SECONDS) && plan.exitValue() == 0, "moe-mesh plan failed:\n" + output);
+
+        Rendered r = HelmChart.template(Repo.DEMO_VALUES, planned);
+        List<String> problems = new ArrayList<>();
+        r.objects().forEach(o -> problems.addAll(KubernetesApi.problems(o)));
+        assertEquals(List.of(), problems);
+        ObjectNode values = HelmChart.values(Repo.DEMO_VALUES, planned);
+        assertEquals(3, values.get("expertGroups").size(), Files.readString(planned));
+        ChartTest.assertGroups(values, r);
+        // Planned on the fixture's load, so it must host the fixture's every (layer, expert).
+        ModelShape fixture = ModelShape.ofDir(ReferenceFixture.modelDir(FIXTURE));
+        assertEquals(List.of(), ChartTest.unhosted(r, fixture), Files.readString(planned));
+    }
+
     @Test
     void theDockerfilesCopyWhatPackagingProduces() throws IOException {
         for (String module : Repo.SERVICE_MODULES) {

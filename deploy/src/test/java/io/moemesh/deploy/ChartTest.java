@@ -40,6 +40,14 @@ class ChartTest {
                 () -> example + ": " + lint.getMessages());
     }
 
+    @Test
+    void lintsStrictlyWithTheDefaultValues() {
+        LintResult lint = new com.marcnuri.helm.Helm(Repo.CHART).lint().strict().call();
+        assertFalse(lint.isFailed(), () -> "helm lint --strict: " + lint.getMessages());
+        assertTrue(lint.getMessages().stream().noneMatch(m -> m.contains("[ERROR]") || m.contains("[WARNING]")), lint.getMessages()::toString);
+        assertEquals(List.of(), HelmChart.template().objects().stream().flatMap(o -> KubernetesApi.problems(o).stream()).toList());
+    }
+
     @ParameterizedTest
     @FieldSource("EXAMPLES")
     void rendersOneDeploymentAndServicePerServiceAndGroupAndNothingElseUnasked(String example) {
@@ -98,7 +106,7 @@ class ChartTest {
         assertEquals("3", Rendered.container(r.get("Deployment", "moe-mesh-expert-g1")).at("/resources/requests/cpu").asText());
     }
 
-    private static void assertGroups(ObjectNode values, Rendered r) {
+    static void assertGroups(ObjectNode values, Rendered r) {
         List<ObjectNode> deployments = r.ofKind("Deployment");
         for (JsonNode group : list(values.get("expertGroups"))) {
             String name = HelmChart.RELEASE + "-expert-" + group.path("name").asText();
@@ -199,7 +207,13 @@ class ChartTest {
         Path file = Repo.EXAMPLES.resolve(example);
         ObjectNode values = HelmChart.values(file);
         ModelShape model = ModelShape.of(values.at("/model/path").asText());
-        Rendered r = HelmChart.template(file);
+        List<String> missing = unhosted(HelmChart.template(file), model);
+        assertTrue(missing.isEmpty(), () -> example + " (" + model.name() + ", " + model.layers() + " layers x " + model.experts()
+                + " experts): no group hosts " + missing.size() + " experts, e.g. " + missing.subList(0, Math.min(10, missing.size())));
+    }
+
+    /** The (layer, expert) pairs of the model's MoE layers that no rendered expert Deployment hosts. */
+    static List<String> unhosted(Rendered r, ModelShape model) {
         boolean[][] hosted = new boolean[model.layers()][model.experts()];
         for (ObjectNode d : r.ofKind("Deployment")) {
             JsonNode container = Rendered.container(d);
@@ -220,8 +234,7 @@ class ChartTest {
                 }
             }
         }
-        assertTrue(missing.isEmpty(), () -> example + " (" + model.name() + ", " + model.layers() + " layers x " + model.experts()
-                + " experts): no group hosts " + missing.size() + " experts, e.g. " + missing.subList(0, Math.min(10, missing.size())));
+        return missing;
     }
 
     @ParameterizedTest
