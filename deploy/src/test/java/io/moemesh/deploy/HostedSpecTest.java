@@ -27,6 +27,22 @@ class HostedSpecTest {
         assertEquals(List.of("0/3", "0/5", "0/6", "0/17", "1/4", "2/4"), hosted);
     }
 
+    /** The services parse specs with core's HostedRange: this reading must host exactly what theirs does. */
+    @ParameterizedTest
+    @ValueSource(strings = {"0-3:0-63", "0:3,17,5-6;1-2:4", "0-3,9:0-7,64", "0:0-1,7,9-12;1:4,6,8-10,12,14", "5:127;0-1:0"})
+    void agreesWithTheServicesParser(String spec) {
+        boolean[][] cells = HostedSpec.parse(spec).cells(10, 128);
+        java.util.SortedSet<io.moemesh.core.placement.LayerExpert> ours = new java.util.TreeSet<>();
+        for (int l = 0; l < cells.length; l++) {
+            for (int e = 0; e < cells[l].length; e++) {
+                if (cells[l][e]) {
+                    ours.add(new io.moemesh.core.placement.LayerExpert(l, e));
+                }
+            }
+        }
+        assertEquals(io.moemesh.core.placement.HostedRange.pairsOf(spec), ours, spec);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"", "0-47", "0-47:", ":0-3", "0-47;0-31", "a:1", "3-1:0", "0:1:2", "0:1;"})
     void refusesWhatIsNotASpec(String spec) {
