@@ -1,5 +1,8 @@
 package io.moemesh.deploy;
 
+import io.moemesh.core.placement.HostedRange;
+import io.moemesh.core.placement.LayerExpert;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -356,7 +359,11 @@ class ChartOnLoopbackIT {
     private String fitToFixture(String spec) {
         ModelShape demo = ModelShape.of(values.at("/model/path").asText());
         ModelShape fixture = ModelShape.ofDir(ReferenceFixture.modelDir(FIXTURE));
-        return HostedSpec.parse(spec).fitTo(demo.layers(), demo.experts(), fixture.layers(), fixture.experts()).toString();
+        // Each pair scaled down to the fixture's shape: groups that cover the demo's model cover the fixture.
+        return HostedRange.formatSpec(HostedRange.pairsOf(spec).stream()
+                .map(p -> new LayerExpert(p.layer() * fixture.layers() / demo.layers(),
+                        p.expert() * fixture.experts() / demo.experts()))
+                .collect(java.util.stream.Collectors.toSet()));
     }
 
     private static boolean routerKnowsGroups() {

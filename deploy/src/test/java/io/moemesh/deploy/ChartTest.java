@@ -1,5 +1,8 @@
 package io.moemesh.deploy;
 
+import io.moemesh.core.placement.HostedRange;
+import io.moemesh.core.placement.LayerExpert;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.marcnuri.helm.LintResult;
@@ -218,11 +221,12 @@ class ChartTest {
         for (ObjectNode d : r.ofKind("Deployment")) {
             JsonNode container = Rendered.container(d);
             Rendered.envEntry(container, "MOEMESH_EXPERT_HOSTED").ifPresent(spec -> {
-                boolean[][] cells = HostedSpec.parse(spec.path("value").asText()).cells(model.layers(), model.experts());
-                for (int l = 0; l < cells.length; l++) {
-                    for (int e = 0; e < cells[l].length; e++) {
-                        hosted[l][e] |= cells[l][e];
+                for (LayerExpert pair : HostedRange.pairsOf(spec.path("value").asText())) {
+                    if (pair.layer() >= model.layers() || pair.expert() >= model.experts()) {
+                        throw new AssertionError(pair + " is outside a model of " + model.layers() + " layers x "
+                                + model.experts() + " experts");
                     }
+                    hosted[pair.layer()][pair.expert()] = true;
                 }
             });
         }
