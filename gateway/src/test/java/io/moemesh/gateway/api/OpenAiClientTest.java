@@ -243,9 +243,18 @@ class OpenAiClientTest {
                 .addMessage(ChatCompletionToolMessageParam.builder().toolCallId(toolCall.id()).content("{\"celsius\": 21}").build())
                 .maxCompletionTokens(4).seed(1).build());
         assertEquals(4, answer.usage().orElseThrow().completionTokens());
-        Map<String, Object> tool = Map.of("type", "function", "function", Map.of("name", "get_weather",
-                "description", "Weather in a city", "parameters", Map.of("type", "object",
-                        "properties", Map.of("city", Map.of("type", "string")))));
+        // Ordered as the SDK sends the tool: the template renders it with tojson, and Map.of's iteration order
+        // changes from one JVM to the next (which once shifted the count by a token).
+        Map<String, Object> parameters = new LinkedHashMap<>();
+        parameters.put("type", "object");
+        parameters.put("properties", Map.of("city", Map.of("type", "string")));
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("name", "get_weather");
+        function.put("description", "Weather in a city");
+        function.put("parameters", parameters);
+        Map<String, Object> tool = new LinkedHashMap<>();   // the SDK writes "function" before "type"
+        tool.put("function", function);
+        tool.put("type", "function");
         List<Map<String, Object>> conversation = List.of(
                 Map.of("role", "user", "content", "Weather in Paris?"),
                 Map.of("role", "assistant", "content", "", "tool_calls", List.of(Map.of("id", toolCall.id(),
