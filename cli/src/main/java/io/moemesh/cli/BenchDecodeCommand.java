@@ -120,6 +120,8 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 "--repeats", Integer.toString(repeats), "--load", load, "--json");
     }
 
+    static final int WARM_UP_TOKENS = 64;
+
     private List<Map<String, Object>> runHere(Path dir, String name, List<WeightPlan> plans, LoadMode mode) {
         int threadCount = Parallel.threads();
         List<Map<String, Object>> rows = new ArrayList<>();
@@ -133,7 +135,10 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 int[] prompt = prompt(loaded.config().vocabSize());
                 ModelOptions.checkIds(prompt, loaded.config().vocabSize(), dir);
                 Generator generator = new Generator(loaded);
-                generate(generator, prompt, Math.min(newTokens, 8));   // warm-up: compiles the hot paths, faults the pages in
+                // Warm-up: faults the pages in and gets every kernel to the optimising compiler. 8 decode steps were
+                // too few: the router gate's batch-1 bf16 dot was still in C1 code (no Vector API intrinsics: 3x
+                // slower and 12.8 MB of boxed vectors per token) when the timed runs began.
+                generate(generator, prompt, WARM_UP_TOKENS);
                 double[] prefill = new double[repeats], decode = new double[repeats], allocKb = new double[repeats];
                 for (int i = 0; i < repeats; i++) {
                     long[] allocated = new long[2];
