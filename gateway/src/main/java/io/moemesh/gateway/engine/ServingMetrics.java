@@ -23,7 +23,6 @@ public class ServingMetrics {
     private final Timer interTokenLatency;
     private final Counter promptTokens;
     private final Counter generationTokens;
-    private final Map<String, Timer> hops = new ConcurrentHashMap<>();
 
     public ServingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -49,12 +48,20 @@ public class ServingMetrics {
                 .description("Sequences in the running batch").register(registry);
     }
 
-    /** Per-layer hop timers for one remote role. */
+    /** Per-layer hop timers for one remote role; after a layer's first hop, recording allocates nothing. */
     HopStats.LayerHopListener hops(String role) {
-        return (layer, nanos) -> hops.computeIfAbsent(role + "/" + layer, k -> Timer.builder("moemesh.gateway.layer.hop")
-                .description("One layer's round trip from the gateway to a remote role and back, for the whole batch")
-                .tag("role", role).tag("layer", Integer.toString(layer))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        Map<Integer, Timer> byLayer = new ConcurrentHashMap<>();
+        return (layer, nanos) -> {
+            Timer timer = byLayer.get(layer);
+            if (timer == null) {
+                timer = byLayer.computeIfAbsent(layer, l -> Timer.builder("moemesh.gateway.layer.hop")
+                        .description("One layer's round trip from the gateway to a remote role and back, for the "
+                                + "whole batch")
+                        .tag("role", role).tag("layer", Integer.toString(l))
+                        .register(registry));
+            }
+            timer.record(nanos, TimeUnit.NANOSECONDS);
+        };
     }
 
     public void accepted(int promptTokensPerChoice, int choices) {

@@ -36,17 +36,26 @@ public final class GroupMetrics {
                 .register(registry);
     }
 
+    // get before computeIfAbsent: once a series exists, counting on the per-layer path allocates nothing.
     void tokens(String group, int count) {
-        groupTokens.computeIfAbsent(group, g -> Counter.builder("moemesh.router.group.tokens")
-                .description("Token rows (one per token per chosen expert) computed by an expert group")
-                .tag("group", g)
-                .register(registry)).increment(count);
+        Counter counter = groupTokens.get(group);
+        if (counter == null) {
+            counter = groupTokens.computeIfAbsent(group, g -> Counter.builder("moemesh.router.group.tokens")
+                    .description("Token rows (one per token per chosen expert) computed by an expert group")
+                    .tag("group", g)
+                    .register(registry));
+        }
+        counter.increment(count);
     }
 
     void layerDispatched(int layer, long nanos) {
-        layerDispatch.computeIfAbsent(layer, l -> Timer.builder("moemesh.router.layer.dispatch")
-                .description("One layer batch from the router to its expert replicas and back")
-                .tag("layer", Integer.toString(l))
-                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
+        Timer timer = layerDispatch.get(layer);
+        if (timer == null) {
+            timer = layerDispatch.computeIfAbsent(layer, l -> Timer.builder("moemesh.router.layer.dispatch")
+                    .description("One layer batch from the router to its expert replicas and back")
+                    .tag("layer", Integer.toString(l))
+                    .register(registry));
+        }
+        timer.record(nanos, TimeUnit.NANOSECONDS);
     }
 }
