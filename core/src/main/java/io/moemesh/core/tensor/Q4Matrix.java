@@ -121,25 +121,6 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         return (j < BLOCK_BYTES ? b & 0x0F : (b >> 4) & 0x0F) - 8;
     }
 
-    /** Σ (q-8)·x over one full block: low nibbles are columns 0..15, high nibbles 16..31. */
-    @Override
-    public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
-        int c0 = block * BLOCK;
-        long at = layout.levelsAt(row, block);
-        FloatVector sum = FloatVector.zero(F);
-        // Low nibbles (columns 0..15) first, then high (16..31): ascending columns, the order levels() lays out.
-        for (int half = 0; half < 2; half++) {
-            for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
-                ByteVector nibbles = nibbles(at + k, half);
-                for (int p = 0; p < PARTS; p++) {
-                    sum = ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p))
-                            .fma(FloatVector.fromArray(F, x, xOffset + c0 + half * BLOCK_BYTES + k + p * F.length()), sum);
-                }
-            }
-        }
-        return sum;
-    }
-
     /** The levels q − 8 of B.length() bytes' low ({@code half} 0) or high (1) nibbles. */
     private ByteVector nibbles(long at, int half) {
         ByteVector bytes = ByteVector.fromMemorySegment(B, layout.levels(), at, ByteOrder.LITTLE_ENDIAN);
@@ -162,8 +143,8 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        // ScaledBlocks' blocked sum with blockDot's body written in: no FloatVector crosses a call (one returned from
-        // a call the JIT does not inline is boxed: 3x slower at batch 1, and garbage on every row, measured).
+        // ScaledBlocks' blocked sum, written out in full (see there). Within a block: low nibbles (columns 0..15)
+        // first, then high (16..31), the ascending order levels() lays out.
         int full = cols / BLOCK;
         FloatVector acc0 = FloatVector.zero(F);   // even blocks
         FloatVector acc1 = FloatVector.zero(F);   // odd blocks

@@ -71,22 +71,6 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         return layout.levels().get(ValueLayout.JAVA_BYTE, layout.levelsAt(row, col / BLOCK) + col % BLOCK);
     }
 
-    /** Σ q·x over one full block, in float lanes: bytes widen to floats in registers. */
-    @Override
-    public FloatVector blockDot(int row, int block, float[] x, int xOffset) {
-        long at = layout.levelsAt(row, block);
-        int c0 = block * BLOCK;
-        FloatVector sum = FloatVector.zero(F);
-        for (int k = 0; k < BLOCK; k += B.length()) {
-            ByteVector q = ByteVector.fromMemorySegment(B, layout.levels(), at + k, ByteOrder.LITTLE_ENDIAN);
-            for (int p = 0; p < PARTS; p++) {
-                FloatVector w = (FloatVector) q.convertShape(VectorOperators.B2F, F, p);
-                sum = w.fma(FloatVector.fromArray(F, x, xOffset + c0 + k + p * F.length()), sum);
-            }
-        }
-        return sum;
-    }
-
     @Override
     public void levels(int row, int block, float[] dst) {
         long at = layout.levelsAt(row, block);
@@ -100,9 +84,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        // ScaledBlocks' blocked sum with blockDot's body written in: no FloatVector crosses a call. One that is
-        // returned from a call the JIT does not inline is boxed (3x slower, and 12 MB of garbage per decoded token of
-        // the 30B shape, measured: blockDot, once compiled on its own, grew past the JIT's inlining limit).
+        // ScaledBlocks' blocked sum, written out in full (see there): bytes widen to floats in registers.
         int full = cols / BLOCK;
         MemorySegment levels = layout.levels();
         FloatVector acc0 = FloatVector.zero(F);   // even blocks

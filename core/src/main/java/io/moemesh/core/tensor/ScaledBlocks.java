@@ -1,9 +1,5 @@
 package io.moemesh.core.tensor;
 
-import jdk.incubator.vector.FloatVector;
-
-import static io.moemesh.core.tensor.QuantBlocks.F;
-
 /**
  * Weights in blocks of 32 columns, each block one scale times small integer levels: our int8 and q4 layouts and
  * llama.cpp's Q8_0 and Q4_0. They share the kernel's shape — Σ over blocks of scale · (Σ level·x), one multiply by
@@ -13,13 +9,10 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
 sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix {
     int BLOCK = QuantBlocks.BLOCK;
 
-    /** Σ level·x over full block {@code block} of {@code row} (x of the row starts at {@code xOffset}), unscaled. */
-    FloatVector blockDot(int row, int block, float[] x, int xOffset);
-
     /**
      * The 32 levels of full block {@code block} of {@code row} as floats, in column order. Each layout's
-     * {@link #blockDot} multiplies them with x in that same (ascending) order, one accumulator: so {@link #dot4},
-     * which reads the levels once for four tokens, gives each token exactly {@link #dot}'s sum.
+     * {@link #dot} multiplies a block's levels with x in that same (ascending) order, one accumulator per block: so
+     * {@link #dot4}, which reads the levels once for four tokens, gives each token exactly {@link #dot}'s sum.
      */
     void levels(int row, int block, float[] dst);
 
@@ -30,8 +23,9 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix {
     int level(int row, int col);
 
     /**
-     * The blocked sum each layout's {@code dot} writes out (so that its {@code blockDot} inlines): Σ over full blocks
-     * of scale · blockDot, blocks alternating between two accumulators; then {@link #partialBlock}.
+     * The blocked sum each layout writes out in full: Σ over full blocks of scale · (Σ level·x in ascending columns),
+     * blocks alternating between two accumulators; then {@link #partialBlock}. Written out, with no helper returning a
+     * FloatVector: a vector returned from a call the JIT does not inline is boxed (3x slower at batch 1, measured).
      */
     @Override
     float dot(int row, float[] x, int xOffset);
