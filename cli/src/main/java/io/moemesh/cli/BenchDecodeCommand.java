@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
  */
 @Command(name = "decode", mixinStandardHelpOptions = true,
         description = {"Prefill and decode tokens/s of one greedy sequence (EOS ignored) in the embedded engine, per weight",
-                "format and thread count: a warm-up generation, then --repeats timed ones (median and best).",
+                "format and thread count: warm-up generations until the kernels run compiled, then --repeats timed ones (median and best).",
                 "Default model: Qwen3-30B-A3B's shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768,",
                 "vocabulary 151936) cut to --layers layers, random weights, written once under $MOEMESH_HOME",
                 "(about 1.3 GB per layer plus 1.2 GB of embeddings and head)."})
@@ -135,10 +135,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
                 int[] prompt = prompt(loaded.config().vocabSize());
                 ModelOptions.checkIds(prompt, loaded.config().vocabSize(), dir);
                 Generator generator = new Generator(loaded);
-                // Warm-up: faults the pages in and gets every kernel to the optimising compiler. 8 decode steps were
-                // too few: the router gate's batch-1 bf16 dot was still in C1 code (no Vector API intrinsics: 3x
-                // slower and 12.8 MB of boxed vectors per token) when the timed runs began.
-                generate(generator, prompt, WARM_UP_TOKENS);
+                warmUp(generator, prompt);
                 double[] prefill = new double[repeats], decode = new double[repeats], allocKb = new double[repeats];
                 for (int i = 0; i < repeats; i++) {
                     long[] allocated = new long[2];
@@ -169,8 +166,32 @@ final class BenchDecodeCommand implements Callable<Integer> {
         return rows;
     }
 
-    private GenerationResult generate(Generator generator, int[] prompt, int tokens) {
-        return generate(generator, prompt, tokens, new long[2]);
+    /** Warm-up generations after the first, while one still shows code that the optimising compiler has not reached. */
+    static final int MAX_EXTRA_WARM_UPS = 5;
+    /** Allocation per decoded token above which some kernel still runs without Vector API intrinsics (boxed vectors). */
+    static final double COLD_ALLOC_KB_PER_TOKEN = 1024;
+
+    /**
+     * Faults the pages in and gets every kernel to the optimising compiler (C2). A fixed count of tokens was not
+     * enough: which kernel reaches C2 last depends on the format (with int8 weights the router gate's batch-1 bf16
+     * dot was still in C1 code after 64 tokens: no intrinsics, 3x slower, 12.8 MB of boxed vectors per token). So
+     * warm-up generations repeat while one allocates like cold code or decodes 5% faster than the one before.
+     */
+    private void warmUp(Generator generator, int[] prompt) {
+        double previous = 0;
+        for (int i = 0; i <= MAX_EXTRA_WARM_UPS; i++) {
+            long[] allocated = new long[2];
+            GenerationResult r = generate(generator, prompt, WARM_UP_TOKENS, allocated);
+            double kbPerToken = (allocated[1] - allocated[0]) / 1024.0 / Math.max(1, r.generatedIds().length - 1);
+            double tps = r.decodeTokensPerSecond();
+            boolean warm = kbPerToken < COLD_ALLOC_KB_PER_TOKEN && previous > 0 && tps < previous * 1.05;
+            progress(String.format("warm-up %d: decode %.2f tokens/s, %.0f KB allocated per token%s", i + 1, tps,
+                    kbPerToken, warm ? "" : i < MAX_EXTRA_WARM_UPS ? " (not warm yet)" : " (giving up warming up)"));
+            if (warm) {
+                return;
+            }
+            previous = tps;
+        }
     }
 
     /**
@@ -228,7 +249,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         System.out.println();
         System.out.println("One sequence, greedy, EOS ignored: prefill of a " + promptTokens + "-token prompt in one forward "
                 + "pass, then " + newTokens + " new tokens (decode t/s counts the " + (newTokens - 1) + " after the first);");
-        System.out.println("median and best of " + repeats + " runs after a warm-up generation; weights loaded with --load "
+        System.out.println("median and best of " + repeats + " runs after warm-up generations; weights loaded with --load "
                 + load + ", quantized at load for int8/q4 (load s); alloc KB/t: bytes allocated by all threads per decoded token.");
     }
 

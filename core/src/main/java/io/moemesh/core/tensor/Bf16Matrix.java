@@ -13,7 +13,10 @@ import java.nio.ByteOrder;
 
 /**
  * bfloat16 weights, the format Qwen publishes. A bf16 value is the top half of a float32, so the kernel widens
- * shorts to ints, shifts left 16 and reinterprets the bits as floats: no table, no rounding.
+ * shorts to ints, shifts left 16 and reinterprets the bits as floats: no table, no rounding. That widening is
+ * written out at each use, not a helper returning a vector: when a helper is not inlined (the caller grew past the
+ * JIT's inlining budget, as a matmul loop that inlines two formats' kernels does) its vector is boxed, and the
+ * router gate's dot ran 3x slower allocating 12.8 MB per token (measured with int8 experts).
  */
 public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matrix {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -29,11 +32,17 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         FloatVector acc1 = FloatVector.zero(F);
         int c = 0;
         for (int upper = cols - 2 * step; c <= upper; c += 2 * step) {
-            acc0 = widen(base + c * 2L).fma(FloatVector.fromArray(F, x, xOffset + c), acc0);
-            acc1 = widen(base + (c + step) * 2L).fma(FloatVector.fromArray(F, x, xOffset + c + step), acc1);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, data, base + (c + step) * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w.fma(FloatVector.fromArray(F, x, xOffset + c), acc0);
+            acc1 = v.fma(FloatVector.fromArray(F, x, xOffset + c + step), acc1);
         }
         for (int upper = F.loopBound(cols); c < upper; c += step) {
-            acc0 = widen(base + c * 2L).fma(FloatVector.fromArray(F, x, xOffset + c), acc0);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            acc0 = w.fma(FloatVector.fromArray(F, x, xOffset + c), acc0);
         }
         float sum = VectorMath.sumLanes(acc0.add(acc1));
         for (; c < cols; c++) {
@@ -52,7 +61,10 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         int c = 0;
         for (int upper = cols - 2 * step; c <= upper; c += 2 * step) {
-            FloatVector w = widen(base + c * 2L), v = widen(base + (c + step) * 2L);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, data, base + (c + step) * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a0 = w.fma(FloatVector.fromArray(F, x, o0 + c), a0);
             b0 = v.fma(FloatVector.fromArray(F, x, o0 + c + step), b0);
             a1 = w.fma(FloatVector.fromArray(F, x, o1 + c), a1);
@@ -63,7 +75,8 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
             b3 = v.fma(FloatVector.fromArray(F, x, o3 + c + step), b3);
         }
         for (int upper = F.loopBound(cols); c < upper; c += step) {
-            FloatVector w = widen(base + c * 2L);
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             a0 = w.fma(FloatVector.fromArray(F, x, o0 + c), a0);
             a1 = w.fma(FloatVector.fromArray(F, x, o1 + c), a1);
             a2 = w.fma(FloatVector.fromArray(F, x, o2 + c), a2);
@@ -82,11 +95,6 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         out[1] = s1;
         out[2] = s2;
         out[3] = s3;
-    }
-
-    private FloatVector widen(long byteOffset) {
-        ShortVector s = ShortVector.fromMemorySegment(S, data, byteOffset, ByteOrder.LITTLE_ENDIAN);
-        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     @Override

@@ -26,7 +26,7 @@ public final class Matrices {
             case F8_E4M3 -> fp8(checkpoint, t, rows, cols);
             // GGUF's ggml block types, in their native layouts
             case Q8_0 -> Q8Matrix.ggml(t.data(), rows, cols);
-            case Q4_0 -> Q4Matrix.ggml(t.data(), rows, cols);
+            case Q4_0 -> GgmlQ4Matrix.ggml(t.data(), rows, cols);
             case Q4_K -> new GgmlKQuantMatrix.Q4K(t.data(), rows, cols);
             case Q5_K -> new GgmlKQuantMatrix.Q5K(t.data(), rows, cols);
             case Q6_K -> new GgmlKQuantMatrix.Q6K(t.data(), rows, cols);

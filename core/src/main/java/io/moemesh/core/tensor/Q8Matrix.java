@@ -87,6 +87,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         // ScaledBlocks' blocked sum, written out in full (see there): bytes widen to floats in registers.
         int full = cols / BLOCK;
         MemorySegment levels = layout.levels();
+        float[] scales = layout.rowScales(row, full);
         FloatVector acc0 = FloatVector.zero(F);   // even blocks
         FloatVector acc1 = FloatVector.zero(F);   // odd blocks
         for (int b = 0; b < full; b++) {
@@ -100,7 +101,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
                     sum = w.fma(FloatVector.fromArray(F, x, c0 + k + p * F.length()), sum);
                 }
             }
-            FloatVector scale = FloatVector.broadcast(F, scale(row, b));
+            FloatVector scale = FloatVector.broadcast(F, scales[b]);
             if ((b & 1) == 0) {
                 acc0 = sum.fma(scale, acc0);
             } else {

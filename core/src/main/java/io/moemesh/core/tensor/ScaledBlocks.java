@@ -6,7 +6,7 @@ package io.moemesh.core.tensor;
  * the scale per block, blocks alternating between two accumulators so two FMA chains are in flight — and the scalar
  * twin. A layout says only where a block's levels and scale are, and how its levels meet x in vector lanes.
  */
-sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix {
+sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4Matrix {
     int BLOCK = QuantBlocks.BLOCK;
 
     /**

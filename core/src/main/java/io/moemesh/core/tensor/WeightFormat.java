@@ -32,7 +32,11 @@ public enum WeightFormat {
         return switch (this) {
             case STORED -> m;
             case INT8 -> m instanceof Q8Matrix ? m : Q8Matrix.quantize(m, arena);
-            case Q4 -> m instanceof Q4Matrix ? m : Q4Matrix.quantize(m, arena);
+            case Q4 -> switch (m) {
+                case Q4Matrix q -> q;
+                case GgmlQ4Matrix q -> Q4Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                default -> Q4Matrix.quantize(m, arena);
+            };
         };
     }
 

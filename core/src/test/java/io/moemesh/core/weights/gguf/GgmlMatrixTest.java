@@ -1,7 +1,9 @@
 package io.moemesh.core.weights.gguf;
 
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
+import io.moemesh.core.tensor.GgmlQ4Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
+import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.tensor.Q8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.weights.DType;
@@ -16,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -55,7 +58,7 @@ class GgmlMatrixTest {
     static Matrix matrix(DType type, MemorySegment data, int rows, int cols) {
         return switch (type) {
             case Q8_0 -> Q8Matrix.ggml(data, rows, cols);
-            case Q4_0 -> Q4Matrix.ggml(data, rows, cols);
+            case Q4_0 -> GgmlQ4Matrix.ggml(data, rows, cols);
             case Q4_K -> new GgmlKQuantMatrix.Q4K(data, rows, cols);
             case Q5_K -> new GgmlKQuantMatrix.Q5K(data, rows, cols);
             case Q6_K -> new GgmlKQuantMatrix.Q6K(data, rows, cols);
@@ -163,6 +166,42 @@ class GgmlMatrixTest {
                         type + " dot4 token " + t + " row " + rr);
             }
         }
+    }
+
+    /**
+     * {@code --weights q4} on a GGUF Q4_0 tensor repacks its blocks into our lane layout: every weight the same
+     * value, the same bytes per weight, and the kernel within float rounding of the in-place one (odd row widths
+     * too, whose last group is partial).
+     */
+    @ParameterizedTest
+    @CsvSource({"3,4", "5,9", "2,64", "1,13", "4,1"})
+    void q4RepacksQ4_0WithoutLoss(int rows, int blocksPerRow) {
+        SplittableRandom r = new SplittableRandom(rows * 97L + blocksPerRow);
+        int cols = blocksPerRow * 32;
+        byte[] bytes = randomBlocks(DType.Q4_0, rows * blocksPerRow, r);
+        MemorySegment data = ARENA.allocate(bytes.length);
+        MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
+        Matrix ggml = GgmlQ4Matrix.ggml(data, rows, cols);
+        Matrix ours = WeightFormat.Q4.quantize(ggml, ARENA);
+        assertTrue(ours instanceof Q4Matrix, ours.getClass().getSimpleName());
+        assertEquals("q4", ours.format());
+        float[] expected = new float[cols], actual = new float[cols], x = new float[cols];
+        for (int i = 0; i < cols; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        for (int rr = 0; rr < rows; rr++) {
+            ggml.row(rr, expected, 0);
+            ours.row(rr, actual, 0);
+            assertArrayEquals(expected, actual, "row " + rr);
+            double absTerms = 0;
+            for (int c = 0; c < cols; c++) {
+                absTerms += Math.abs(expected[c] * x[c]);
+            }
+            assertEquals(ggml.dotReference(rr, x, 0), ours.dotReference(rr, x, 0), 0f, "twins, row " + rr);
+            assertEquals(ggml.dot(rr, x, 0), ours.dot(rr, x, 0), 1e-5 * absTerms, "kernels, row " + rr);
+        }
+        // padding of a partial last group costs at most one group's bytes per row
+        assertTrue(ours.bytes() >= ggml.bytes() && ours.bytes() <= ggml.bytes() + rows * 64L, ours.bytes() + " vs " + ggml.bytes());
     }
 
     /** The test writer's Q8_0 (ggml's reference quantizer) keeps each weight within about half a step of itself. */
