@@ -10,7 +10,6 @@ final class VectorMatMul implements MatMul {
     static final VectorMatMul INSTANCE = new VectorMatMul();
     /** Below this much work a fork costs more than it saves. */
     private static final long PARALLEL_MIN_MACS = 1 << 16;
-    private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
 
     @Override
     public void apply(Matrix w, float[] x, int tokens, float[] out) {
@@ -40,18 +39,6 @@ final class VectorMatMul implements MatMul {
     @Override
     public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                              int outStride) {
-        int cols = w.cols(), t = 0;
-        if (tokens >= 4) {
-            float[] four = FOUR.get();
-            for (; t + 4 <= tokens; t += 4) {
-                w.dot4(row, x, xOffset + t * cols, cols, four);
-                for (int k = 0; k < 4; k++) {
-                    out[outOffset + (t + k) * outStride] = four[k];
-                }
-            }
-        }
-        for (; t < tokens; t++) {
-            out[outOffset + t * outStride] = w.dot(row, x, xOffset + t * cols);
-        }
+        w.dotTokens(row, x, xOffset, w.cols(), tokens, out, outOffset, outStride);
     }
 }

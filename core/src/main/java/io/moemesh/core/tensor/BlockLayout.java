@@ -42,8 +42,6 @@ record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long le
         return Float.float16ToFloat(scales.get(Numerics.I16, scaleOffset + row * scaleRow + block * scaleBlock));
     }
 
-    private static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
-
     /**
      * The first {@code blocks} scales of a row as floats, in an array of this thread's that the next call reuses.
      * A batch-1 kernel converts them once per row here and broadcasts each from memory: converting an fp16 inside
@@ -51,11 +49,7 @@ record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long le
      * operations, not memory.
      */
     float[] rowScales(int row, int blocks) {
-        float[] s = ROW_SCALES.get();
-        if (s.length < blocks) {
-            s = new float[blocks];
-            ROW_SCALES.set(s);
-        }
+        float[] s = RowBuffers.atLeast(RowBuffers.ROW_SCALES, blocks);
         long at = scaleOffset + row * scaleRow;
         if (scaleBlock == 2 && at % 2 == 0) {
             // packed scales (our layouts): indexed by element, the loop compiles 3x faster than the strided one

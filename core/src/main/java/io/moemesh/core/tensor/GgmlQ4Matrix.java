@@ -41,7 +41,7 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
     }
 
     @Override
-    public void levels(int row, int block, float[] dst) {
+    public void levels(int row, int block, float[] dst, int dstOffset) {
         long at = layout.levelsAt(row, block);
         for (int half = 0; half < 2; half++) {
             for (int k = 0; k < BLOCK_BYTES; k += B.length()) {
@@ -50,7 +50,7 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
                 ByteVector nibbles = ByteVector.fromMemorySegment(B, layout.levels(), at + k, ByteOrder.LITTLE_ENDIAN)
                         .lanewise(VectorOperators.LSHR, 4 * half).and((byte) 0x0F).sub((byte) 8);
                 for (int p = 0; p < PARTS; p++) {
-                    ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, half * BLOCK_BYTES + k + p * F.length());
+                    ((FloatVector) nibbles.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, dstOffset + half * BLOCK_BYTES + k + p * F.length());
                 }
             }
         }
@@ -108,11 +108,11 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
     public void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
         int cols = cols(), full = cols / BLOCK, step = F.length();
         int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
-        float[] w = ScaledBlocks.LEVELS.get();
+        float[] w = RowBuffers.BLOCK_LEVELS.get();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;   // even blocks
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;                    // odd blocks
         for (int b = 0; b < full; b++) {
-            levels(row, b, w);
+            levels(row, b, w, 0);
             FloatVector scale = FloatVector.broadcast(F, scale(row, b));
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             int c0 = b * BLOCK;

@@ -24,6 +24,28 @@ public interface Matrix {
         }
     }
 
+    /**
+     * {@link #dot} of one row with {@code tokens} input rows at {@code xOffset + t·stride}, into
+     * {@code out[outOffset + t·outStride]}, each exactly dot's result. By default the row is read once per four
+     * tokens ({@link #dot4}); a format whose rows cost more to decode than to multiply decodes a row once for all.
+     */
+    default void dotTokens(int row, float[] x, int xOffset, int stride, int tokens, float[] out, int outOffset,
+                           int outStride) {
+        int t = 0;
+        if (tokens >= 4) {
+            float[] four = RowBuffers.FOUR.get();
+            for (; t + 4 <= tokens; t += 4) {
+                dot4(row, x, xOffset + t * stride, stride, four);
+                for (int k = 0; k < 4; k++) {
+                    out[outOffset + (t + k) * outStride] = four[k];
+                }
+            }
+        }
+        for (; t < tokens; t++) {
+            out[outOffset + t * outStride] = dot(row, x, xOffset + t * stride);
+        }
+    }
+
     /** The same sum in plain scalar Java, in column order: the reference the kernel is tested against. */
     float dotReference(int row, float[] x, int xOffset);
 

@@ -164,6 +164,12 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         return layout.scale(row, block);
     }
 
+    /** dot's second accumulator takes the blocks at odd positions in their group: odd blocks, or none. */
+    @Override
+    public int oddBlockMask() {
+        return GROUP_BLOCKS > 1 ? 1 : 0;
+    }
+
     /** Byte offset of group {@code group} of {@code row}. */
     private long groupAt(int row, int group) {
         return layout.levelsAt(row, group * GROUP_BLOCKS);
@@ -177,13 +183,13 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     }
 
     @Override
-    public void levels(int row, int block, float[] dst) {
+    public void levels(int row, int block, float[] dst, int dstOffset) {
         IntVector group = IntVector.fromMemorySegment(I, layout.levels(), groupAt(row, block / GROUP_BLOCKS), ByteOrder.LITTLE_ENDIAN);
         int first = block % GROUP_BLOCKS * NIBBLES_PER_BLOCK;
         for (int k = 0; k < NIBBLES_PER_BLOCK; k++) {
             // the levels of the group's columns nL .. nL + L - 1: nibble n to the top, then back down with its sign
             ((FloatVector) group.lanewise(VectorOperators.LSHL, 28 - 4 * (first + k)).lanewise(VectorOperators.ASHR, 28)
-                    .castShape(F, 0)).intoArray(dst, k * LANES);
+                    .castShape(F, 0)).intoArray(dst, dstOffset + k * LANES);
         }
     }
 
@@ -245,11 +251,11 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     public void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
         int cols = cols(), full = cols / BLOCK, step = F.length();
         int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
-        float[] w = ScaledBlocks.LEVELS.get();
+        float[] w = RowBuffers.BLOCK_LEVELS.get();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;   // even positions in the group
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;                    // odd positions
         for (int b = 0; b < full; b++) {
-            levels(row, b, w);
+            levels(row, b, w, 0);
             FloatVector scale = FloatVector.broadcast(F, scale(row, b));
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             int c0 = b * BLOCK;

@@ -72,12 +72,12 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     }
 
     @Override
-    public void levels(int row, int block, float[] dst) {
+    public void levels(int row, int block, float[] dst, int dstOffset) {
         long at = layout.levelsAt(row, block);
         for (int k = 0; k < BLOCK; k += B.length()) {
             ByteVector q = ByteVector.fromMemorySegment(B, layout.levels(), at + k, ByteOrder.LITTLE_ENDIAN);
             for (int p = 0; p < PARTS; p++) {
-                ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, k + p * F.length());
+                ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, dstOffset + k + p * F.length());
             }
         }
     }
@@ -116,11 +116,11 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     public void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
         int cols = cols(), full = cols / BLOCK, step = F.length();
         int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
-        float[] w = ScaledBlocks.LEVELS.get();
+        float[] w = RowBuffers.BLOCK_LEVELS.get();
         FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;   // even blocks
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;                    // odd blocks
         for (int b = 0; b < full; b++) {
-            levels(row, b, w);
+            levels(row, b, w, 0);
             FloatVector scale = FloatVector.broadcast(F, scale(row, b));
             FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
             int c0 = b * BLOCK;

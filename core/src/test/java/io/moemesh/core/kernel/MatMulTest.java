@@ -94,7 +94,9 @@ class MatMulTest {
      * per weight read) gives bit for bit what one token alone gets.
      */
     @ParameterizedTest
-    @CsvSource({"bf16,37,131,9", "bf16,64,256,4", "bf16,3,1027,6", "f32,17,45,5", "int8,37,45,7", "q4,33,200,8", "fp8,129,257,4"})
+    @CsvSource({"bf16,37,131,9", "bf16,64,256,4", "bf16,3,1027,6", "f32,17,45,5", "int8,37,45,7", "q4,33,200,8", "fp8,129,257,4",
+            // from 8 tokens the block formats decode a row once for all tokens: rows of odd widths, token counts past 4s
+            "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);

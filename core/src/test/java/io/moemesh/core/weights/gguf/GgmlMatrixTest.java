@@ -165,6 +165,17 @@ class GgmlMatrixTest {
                 assertEquals(Float.floatToIntBits(m.dot(rr, x, 1 + t * cols)), Float.floatToIntBits(four[t]),
                         type + " dot4 token " + t + " row " + rr);
             }
+            // and so do many (the block formats decode the row once from 8 tokens on): 9 tokens, x reused cyclically
+            int many = 9;
+            float[] xs = new float[many * cols], outs = new float[many];
+            for (int i = 0; i < xs.length; i++) {
+                xs[i] = x[1 + i % (tokens * cols)] * (1 + i / (tokens * cols));
+            }
+            m.dotTokens(rr, xs, 0, cols, many, outs, 0, 1);
+            for (int t = 0; t < many; t++) {
+                assertEquals(Float.floatToIntBits(m.dot(rr, xs, t * cols)), Float.floatToIntBits(outs[t]),
+                        type + " dotTokens token " + t + " row " + rr);
+            }
         }
     }
 

@@ -1,0 +1,30 @@
+package io.moemesh.core.tensor;
+
+/**
+ * Per-thread arrays of the matrix kernels: a kernel takes one, fills it and is done with it before it returns (no
+ * kernel calls another that takes the same one), so a thread's calls never see each other's contents. They keep
+ * the decode path free of allocation once each array has grown to the widest row it meets.
+ */
+final class RowBuffers {
+    /** Four tokens' results of a {@link Matrix#dot4}. */
+    static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
+    /** One block's levels as floats ({@link ScaledBlocks#dot4}). */
+    static final ThreadLocal<float[]> BLOCK_LEVELS = ThreadLocal.withInitial(() -> new float[QuantBlocks.BLOCK]);
+    /** A whole row's levels as floats ({@link ScaledBlocks#dotTokens}). */
+    static final ThreadLocal<float[]> ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
+    /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
+    static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
+
+    private RowBuffers() {
+    }
+
+    /** This thread's array of {@code buffer}, grown to at least {@code length}. */
+    static float[] atLeast(ThreadLocal<float[]> buffer, int length) {
+        float[] a = buffer.get();
+        if (a.length < length) {
+            a = new float[length];
+            buffer.set(a);
+        }
+        return a;
+    }
+}
