@@ -17,6 +17,12 @@ public interface MatMul {
     void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset, int outStride);
 
     /**
+     * Rows [from, to) of the product for one input row at {@code xOffset}: {@code out[outOffset + r] = dot(w, r, x)}.
+     * What decoding does; a kernel may set up once per call instead of once per row.
+     */
+    void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset);
+
+    /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
      * lets small work stay on the calling thread, where a fork would cost more than it saves.
      */
@@ -34,7 +40,12 @@ public interface MatMul {
         parallel(stacked.total(), macs, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = stacked.owner(i);
-                for (int end = Math.min(to, stacked.start(m + 1)); i < end; i++) {
+                int end = Math.min(to, stacked.start(m + 1));
+                if (tokens == 1) {
+                    rowsForOneToken(ws[m], i - stacked.start(m), end - stacked.start(m), x, 0, out[m], 0);
+                    i = end;
+                }
+                for (; i < end; i++) {
                     rowForTokens(ws[m], i - stacked.start(m), x, 0, tokens, out[m], i - stacked.start(m), ws[m].rows());
                 }
             }

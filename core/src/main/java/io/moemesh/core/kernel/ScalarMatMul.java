@@ -25,6 +25,13 @@ final class ScalarMatMul implements MatMul {
     }
 
     @Override
+    public void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = from; r < to; r++) {
+            out[outOffset + r] = w.dotReference(r, x, xOffset);
+        }
+    }
+
+    @Override
     public void parallel(int n, long macs, Parallel.Range body) {
         body.run(0, n);
     }

@@ -31,6 +31,10 @@ final class VectorMatMul implements MatMul {
     }
 
     private void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
+        if (tokens == 1) {
+            w.dotRows(from, to, x, 0, out, 0);
+            return;
+        }
         for (int r = from; r < to; r++) {
             rowForTokens(w, r, x, 0, tokens, out, r, w.rows());
         }
@@ -40,5 +44,10 @@ final class VectorMatMul implements MatMul {
     public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                              int outStride) {
         w.dotTokens(row, x, xOffset, w.cols(), tokens, out, outOffset, outStride);
+    }
+
+    @Override
+    public void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        w.dotRows(from, to, x, xOffset, out, outOffset);
     }
 }

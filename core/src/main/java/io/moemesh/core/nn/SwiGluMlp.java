@@ -45,7 +45,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                                   MatMul matMul) {
         int[] intermediate = new int[count], hidden = new int[count], hStart = new int[count];
         long upMacs = 0, downMacs = 0;
-        int maxTokens = 0, hRows = 0;
+        int maxTokens = 0, hRows = 0, maxIntermediate = 0;
         for (int m = 0; m < count; m++) {
             SwiGluMlp mlp = mlps[m];
             intermediate[m] = mlp.gate.rows();
@@ -53,21 +53,33 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             hStart[m] = hRows;
             hRows += rows[m] * intermediate[m];
             maxTokens = Math.max(maxTokens, rows[m]);
+            maxIntermediate = Math.max(maxIntermediate, intermediate[m]);
             upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * rows[m];
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * rows[m];
         }
         float[] h = Scratch.floats(Scratch.Use.EXPERTS_H, hRows);
-        int tokensMax = maxTokens;
+        int gateLength = Math.max(maxTokens, maxIntermediate);   // one FFN's tokens, or one token's rows
         StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
         matMul.parallel(upRows.total(), upMacs, (from, to) -> {
             // this thread's own: workers each have their Scratch
-            float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, tokensMax);
-            float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, tokensMax);
+            float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, gateLength);
+            float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, gateLength);
             for (int i = from; i < to; ) {
                 int m = upRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
                 int inter = intermediate[m], xAt = rowStart[m] * mlp.gate.cols();
-                for (int end = Math.min(to, upRows.start(m + 1)); i < end; i++) {
+                int end = Math.min(to, upRows.start(m + 1));
+                if (rows[m] == 1) {
+                    // one token (decoding): this chunk's gate rows, then its up rows, each in one call
+                    int first = i - upRows.start(m), last = end - upRows.start(m);
+                    matMul.rowsForOneToken(mlp.gate, first, last, x, xAt, g, -first);
+                    matMul.rowsForOneToken(mlp.up, first, last, x, xAt, u, -first);
+                    for (int r = first; r < last; r++) {
+                        h[hStart[m] + r] = silu(g[r - first]) * u[r - first];
+                    }
+                    i = end;
+                }
+                for (; i < end; i++) {
                     int r = i - upRows.start(m);
                     matMul.rowForTokens(mlp.gate, r, x, xAt, rows[m], g, 0, 1);
                     matMul.rowForTokens(mlp.up, r, x, xAt, rows[m], u, 0, 1);
@@ -82,7 +94,13 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 int m = downRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
                 int out = hidden[m];
-                for (int end = Math.min(to, downRows.start(m + 1)); i < end; i++) {
+                int end = Math.min(to, downRows.start(m + 1));
+                if (rows[m] == 1) {
+                    matMul.rowsForOneToken(mlp.down, i - downRows.start(m), end - downRows.start(m), h, hStart[m], y,
+                            rowStart[m] * out);
+                    i = end;
+                }
+                for (; i < end; i++) {
                     int r = i - downRows.start(m);
                     matMul.rowForTokens(mlp.down, r, h, hStart[m], rows[m], y, rowStart[m] * out + r, out);
                 }

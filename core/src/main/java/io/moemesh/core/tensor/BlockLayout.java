@@ -50,6 +50,12 @@ record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long le
      */
     float[] rowScales(int row, int blocks) {
         float[] s = RowBuffers.atLeast(RowBuffers.ROW_SCALES, blocks);
+        rowScales(row, blocks, s);
+        return s;
+    }
+
+    /** The first {@code blocks} scales of a row as floats into {@code s}. */
+    void rowScales(int row, int blocks, float[] s) {
         long at = scaleOffset + row * scaleRow;
         if (scaleBlock == 2 && at % 2 == 0) {
             // packed scales (our layouts): indexed by element, the loop compiles 3x faster than the strided one
@@ -63,7 +69,6 @@ record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long le
                 s[b] = Float.float16ToFloat(scales.get(Numerics.I16, at + b * scaleBlock));
             }
         }
-        return s;
     }
 
     /** The same layout over copies of the memory (benchmarks cycle through copies to defeat the caches). */

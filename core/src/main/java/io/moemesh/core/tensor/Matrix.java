@@ -14,6 +14,16 @@ public interface Matrix {
     float dot(int row, float[] x, int xOffset);
 
     /**
+     * {@link #dot} of rows [from, to) with one input row: {@code out[outOffset + r]}. A format with work to do per
+     * call (buffers to look up) does it once for all the rows.
+     */
+    default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        for (int r = from; r < to; r++) {
+            out[outOffset + r] = dot(r, x, xOffset);
+        }
+    }
+
+    /**
      * {@link #dot} of one row with four input rows at {@code xOffset + k·stride}, k = 0..3, into {@code out[0..3]}:
      * a format may read (and widen or dequantize) the row once for all four. Each result must equal {@link #dot}'s
      * exactly, so that a token's numbers do not depend on the batch it shares a step with.

@@ -200,9 +200,8 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
      * level vector is nibble n shifted to the top, then back down with its sign, and converted.
      */
     @Override
-    public float dot(int row, float[] x, int xOffset) {
+    public float dot(int row, float[] x, int xOffset, float[] scales) {
         int full = cols / BLOCK, wholeGroups = full / GROUP_BLOCKS;
-        float[] scales = layout.rowScales(row, full);
         MemorySegment packed = layout.levels();
         FloatVector acc0 = FloatVector.zero(F);   // blocks at even positions in their group
         FloatVector acc1 = FloatVector.zero(F);   // odd positions

@@ -83,11 +83,10 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset) {
+    public float dot(int row, float[] x, int xOffset, float[] scales) {
         // ScaledBlocks' blocked sum, written out in full (see there): bytes widen to floats in registers.
         int full = cols / BLOCK;
         MemorySegment levels = layout.levels();
-        float[] scales = layout.rowScales(row, full);
         FloatVector acc0 = FloatVector.zero(F);   // even blocks
         FloatVector acc1 = FloatVector.zero(F);   // odd blocks
         for (int b = 0; b < full; b++) {
