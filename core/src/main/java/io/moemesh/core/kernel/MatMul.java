@@ -17,6 +17,17 @@ public interface MatMul {
     void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset, int outStride);
 
     /**
+     * {@link #rowForTokens} for row {@code row} of {@code w} and row {@code otherRow} of {@code other} (same width)
+     * over the same input rows, into {@code out} and {@code otherOut} at their offsets with one {@code outStride}: an
+     * FFN's gate and up rows, or two neighbouring rows. A kernel may load the inputs once for both rows.
+     */
+    default void rowsForTokens(Matrix w, int row, Matrix other, int otherRow, float[] x, int xOffset, int tokens,
+                               float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
+        rowForTokens(w, row, x, xOffset, tokens, out, outOffset, outStride);
+        rowForTokens(other, otherRow, x, xOffset, tokens, otherOut, otherOutOffset, outStride);
+    }
+
+    /**
      * Rows [from, to) of the product for one input row at {@code xOffset}: {@code out[outOffset + r] = dot(w, r, x)}.
      * What decoding does; a kernel may set up once per call instead of once per row.
      */
@@ -45,8 +56,13 @@ public interface MatMul {
                     rowsForOneToken(ws[m], i - stacked.start(m), end - stacked.start(m), x, 0, out[m], 0);
                     i = end;
                 }
-                for (; i < end; i++) {
+                for (; i + 1 < end; i += 2) {   // two rows over the same inputs
+                    int r = i - stacked.start(m);
+                    rowsForTokens(ws[m], r, ws[m], r + 1, x, 0, tokens, out[m], r, out[m], r + 1, ws[m].rows());
+                }
+                if (i < end) {
                     rowForTokens(ws[m], i - stacked.start(m), x, 0, tokens, out[m], i - stacked.start(m), ws[m].rows());
+                    i++;
                 }
             }
         });

@@ -35,8 +35,12 @@ final class VectorMatMul implements MatMul {
             w.dotRows(from, to, x, 0, out, 0);
             return;
         }
-        for (int r = from; r < to; r++) {
-            rowForTokens(w, r, x, 0, tokens, out, r, w.rows());
+        int rows = w.rows(), r = from;
+        for (; r + 1 < to; r += 2) {   // two rows over the same inputs
+            w.dotTokens2(r, w, r + 1, x, 0, w.cols(), tokens, out, r, out, r + 1, rows);
+        }
+        if (r < to) {
+            rowForTokens(w, r, x, 0, tokens, out, r, rows);
         }
     }
 
@@ -44,6 +48,13 @@ final class VectorMatMul implements MatMul {
     public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                              int outStride) {
         w.dotTokens(row, x, xOffset, w.cols(), tokens, out, outOffset, outStride);
+    }
+
+    @Override
+    public void rowsForTokens(Matrix w, int row, Matrix other, int otherRow, float[] x, int xOffset, int tokens,
+                              float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
+        w.dotTokens2(row, other, otherRow, x, xOffset, w.cols(), tokens, out, outOffset, otherOut, otherOutOffset,
+                outStride);
     }
 
     @Override

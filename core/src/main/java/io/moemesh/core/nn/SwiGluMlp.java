@@ -81,8 +81,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 }
                 for (; i < end; i++) {
                     int r = i - upRows.start(m);
-                    matMul.rowForTokens(mlp.gate, r, x, xAt, rows[m], g, 0, 1);
-                    matMul.rowForTokens(mlp.up, r, x, xAt, rows[m], u, 0, 1);
+                    matMul.rowsForTokens(mlp.gate, r, mlp.up, r, x, xAt, rows[m], g, 0, u, 0, 1);
                     for (int t = 0; t < rows[m]; t++) {
                         h[hStart[m] + t * inter + r] = silu(g[t]) * u[t];
                     }
@@ -100,9 +99,14 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                             rowStart[m] * out);
                     i = end;
                 }
-                for (; i < end; i++) {
+                for (; i + 1 < end; i += 2) {   // two rows over the same inputs
+                    int r = i - downRows.start(m), at = rowStart[m] * out + r;
+                    matMul.rowsForTokens(mlp.down, r, mlp.down, r + 1, h, hStart[m], rows[m], y, at, y, at + 1, out);
+                }
+                if (i < end) {
                     int r = i - downRows.start(m);
                     matMul.rowForTokens(mlp.down, r, h, hStart[m], rows[m], y, rowStart[m] * out + r, out);
+                    i++;
                 }
             }
         });

@@ -56,6 +56,18 @@ public interface Matrix {
         }
     }
 
+    /**
+     * {@link #dotTokens} of row {@code row} of this matrix and row {@code otherRow} of {@code other} over the same
+     * input rows: an FFN's gate and up rows, or two neighbouring rows. A format may then load each input vector once
+     * for both rows: many-token products are bound by those loads, from the L2 cache. Each result is still exactly
+     * {@link #dot}'s.
+     */
+    default void dotTokens2(int row, Matrix other, int otherRow, float[] x, int xOffset, int stride, int tokens,
+                            float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
+        dotTokens(row, x, xOffset, stride, tokens, out, outOffset, outStride);
+        other.dotTokens(otherRow, x, xOffset, stride, tokens, otherOut, otherOutOffset, outStride);
+    }
+
     /** The same sum in plain scalar Java, in column order: the reference the kernel is tested against. */
     float dotReference(int row, float[] x, int xOffset);
 

@@ -12,6 +12,11 @@ final class RowBuffers {
     static final ThreadLocal<float[]> BLOCK_LEVELS = ThreadLocal.withInitial(() -> new float[QuantBlocks.BLOCK]);
     /** A whole row's levels as floats ({@link ScaledBlocks#dotTokens}). */
     static final ThreadLocal<float[]> ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
+    /** A second row's levels and scales ({@link ScaledBlocks#dotTokens2}). */
+    static final ThreadLocal<float[]> OTHER_ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
+    static final ThreadLocal<float[]> OTHER_ROW_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    /** Up to eight result vectors of {@link ScaledBlocks}' many-token kernels, whose lanes sum to the results. */
+    static final ThreadLocal<float[]> EIGHT_SUMS = ThreadLocal.withInitial(() -> new float[8 * QuantBlocks.F.length()]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
 

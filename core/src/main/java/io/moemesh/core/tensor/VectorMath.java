@@ -54,6 +54,14 @@ public final class VectorMath {
         return v.lane(0);
     }
 
+    /**
+     * {@link #sumLanes(FloatVector)} of the vector stored at {@code lanes[offset ...]}: the same sum, bit for bit.
+     * For kernels with many results: passed as vectors, the calls past the JIT's inlining budget box them.
+     */
+    public static float sumLanes(float[] lanes, int offset) {
+        return sumLanes(FloatVector.fromArray(F, lanes, offset));
+    }
+
     public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;

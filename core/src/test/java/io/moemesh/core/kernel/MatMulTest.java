@@ -114,6 +114,32 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Two rows over the same inputs (an FFN's gate and up rows; neighbouring rows) give exactly what each row gives
+     * alone, the paired kernel included (block formats from 8 tokens), with outputs strided and offset.
+     */
+    @ParameterizedTest
+    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9"})
+    void twoRowsAtOnceEqualEachRowAlone(String format, int cols, int tokens) {
+        SplittableRandom r = new SplittableRandom(cols * 31L + tokens);
+        Matrix gate = matrix(format, 5, cols, r), up = matrix(format, 5, cols, r);
+        float[] x = new float[3 + tokens * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        MatMul mm = MatMul.vector();
+        for (int row = 0; row < 5; row++) {
+            float[] pairG = new float[2 + tokens * 3], pairU = new float[1 + tokens * 3];
+            mm.rowsForTokens(gate, row, up, 4 - row, x, 3, tokens, pairG, 2, pairU, 1, 3);
+            for (int t = 0; t < tokens; t++) {
+                assertEquals(Float.floatToIntBits(gate.dot(row, x, 3 + t * cols)), Float.floatToIntBits(pairG[2 + 3 * t]),
+                        format + " gate paired, row " + row + " token " + t);
+                assertEquals(Float.floatToIntBits(up.dot(4 - row, x, 3 + t * cols)), Float.floatToIntBits(pairU[1 + 3 * t]),
+                        format + " up paired, row " + (4 - row) + " token " + t);
+            }
+        }
+    }
+
     /** Q, K and V in one pass give what three separate products give, for both kernels. */
     @ParameterizedTest
     @CsvSource({"bf16,1", "bf16,6", "int8,3"})
