@@ -97,6 +97,100 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         out[3] = s3;
     }
 
+    /**
+     * Two rows over the same many tokens (see {@link Matrix#dotTokens2}): both rows widened to floats once, then
+     * every four tokens' input vectors loaded once for both rows, with {@link #dot}'s order for each token.
+     */
+    @Override
+    public void dotTokens2(int row, Matrix other, int otherRow, float[] x, int xOffset, int stride, int tokens,
+                           float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
+        if (tokens < ScaledBlocks.DECODE_ROW_FROM_TOKENS || !(other instanceof Bf16Matrix o) || o.cols != cols) {
+            Matrix.super.dotTokens2(row, other, otherRow, x, xOffset, stride, tokens, out, outOffset, otherOut,
+                    otherOutOffset, outStride);
+            return;
+        }
+        float[] p = RowBuffers.atLeast(RowBuffers.ROW_LEVELS, cols), q = RowBuffers.atLeast(RowBuffers.OTHER_ROW_LEVELS, cols);
+        row(row, p, 0);
+        o.row(otherRow, q, 0);
+        float[] sums = RowBuffers.EIGHT_SUMS.get();
+        int lanes = F.length(), vectorEnd = F.loopBound(cols);
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            dot8Widened(p, q, cols, x, xOffset + t * stride, stride, sums);
+            for (int k = 0; k < 4; k++) {
+                int at = xOffset + (t + k) * stride;
+                float sp = VectorMath.sumLanes(sums, k * lanes), sq = VectorMath.sumLanes(sums, (4 + k) * lanes);
+                for (int c = vectorEnd; c < cols; c++) {   // dot's scalar tail, in order
+                    sp += p[c] * x[at + c];
+                    sq += q[c] * x[at + c];
+                }
+                out[outOffset + (t + k) * outStride] = sp;
+                otherOut[otherOutOffset + (t + k) * outStride] = sq;
+            }
+        }
+        for (; t < tokens; t++) {
+            out[outOffset + t * outStride] = dot(row, x, xOffset + t * stride);
+            otherOut[otherOutOffset + t * outStride] = o.dot(otherRow, x, xOffset + t * stride);
+        }
+    }
+
+    /**
+     * {@link #dot}'s vector part for rows p and q (widened) and four tokens: accumulators alternating by vector,
+     * a last single vector into the first. The eight vectors whose lanes sum to the results go to {@code sums}.
+     */
+    private static void dot8Widened(float[] p, float[] q, int cols, float[] x, int xOffset, int stride, float[] sums) {
+        int step = F.length();
+        int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
+        FloatVector pa0 = FloatVector.zero(F), pa1 = pa0, pa2 = pa0, pa3 = pa0, pb0 = pa0, pb1 = pa0, pb2 = pa0, pb3 = pa0;
+        FloatVector qa0 = pa0, qa1 = pa0, qa2 = pa0, qa3 = pa0, qb0 = pa0, qb1 = pa0, qb2 = pa0, qb3 = pa0;
+        int c = 0;
+        for (int upper = cols - 2 * step; c <= upper; c += 2 * step) {
+            FloatVector pw = FloatVector.fromArray(F, p, c), pv = FloatVector.fromArray(F, p, c + step);
+            FloatVector qw = FloatVector.fromArray(F, q, c), qv = FloatVector.fromArray(F, q, c + step);
+            FloatVector x0 = FloatVector.fromArray(F, x, o0 + c), y0 = FloatVector.fromArray(F, x, o0 + c + step);
+            pa0 = pw.fma(x0, pa0);
+            pb0 = pv.fma(y0, pb0);
+            qa0 = qw.fma(x0, qa0);
+            qb0 = qv.fma(y0, qb0);
+            FloatVector x1 = FloatVector.fromArray(F, x, o1 + c), y1 = FloatVector.fromArray(F, x, o1 + c + step);
+            pa1 = pw.fma(x1, pa1);
+            pb1 = pv.fma(y1, pb1);
+            qa1 = qw.fma(x1, qa1);
+            qb1 = qv.fma(y1, qb1);
+            FloatVector x2 = FloatVector.fromArray(F, x, o2 + c), y2 = FloatVector.fromArray(F, x, o2 + c + step);
+            pa2 = pw.fma(x2, pa2);
+            pb2 = pv.fma(y2, pb2);
+            qa2 = qw.fma(x2, qa2);
+            qb2 = qv.fma(y2, qb2);
+            FloatVector x3 = FloatVector.fromArray(F, x, o3 + c), y3 = FloatVector.fromArray(F, x, o3 + c + step);
+            pa3 = pw.fma(x3, pa3);
+            pb3 = pv.fma(y3, pb3);
+            qa3 = qw.fma(x3, qa3);
+            qb3 = qv.fma(y3, qb3);
+        }
+        for (int upper = F.loopBound(cols); c < upper; c += step) {
+            FloatVector pw = FloatVector.fromArray(F, p, c), qw = FloatVector.fromArray(F, q, c);
+            FloatVector x0 = FloatVector.fromArray(F, x, o0 + c), x1 = FloatVector.fromArray(F, x, o1 + c);
+            FloatVector x2 = FloatVector.fromArray(F, x, o2 + c), x3 = FloatVector.fromArray(F, x, o3 + c);
+            pa0 = pw.fma(x0, pa0);
+            pa1 = pw.fma(x1, pa1);
+            pa2 = pw.fma(x2, pa2);
+            pa3 = pw.fma(x3, pa3);
+            qa0 = qw.fma(x0, qa0);
+            qa1 = qw.fma(x1, qa1);
+            qa2 = qw.fma(x2, qa2);
+            qa3 = qw.fma(x3, qa3);
+        }
+        pa0.add(pb0).intoArray(sums, 0);
+        pa1.add(pb1).intoArray(sums, step);
+        pa2.add(pb2).intoArray(sums, 2 * step);
+        pa3.add(pb3).intoArray(sums, 3 * step);
+        qa0.add(qb0).intoArray(sums, 4 * step);
+        qa1.add(qb1).intoArray(sums, 5 * step);
+        qa2.add(qb2).intoArray(sums, 6 * step);
+        qa3.add(qb3).intoArray(sums, 7 * step);
+    }
+
     @Override
     public float dotReference(int row, float[] x, int xOffset) {
         long base = (long) row * cols;

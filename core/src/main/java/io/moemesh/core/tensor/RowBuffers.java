@@ -1,5 +1,7 @@
 package io.moemesh.core.tensor;
 
+import jdk.incubator.vector.FloatVector;
+
 /**
  * Per-thread arrays of the matrix kernels: a kernel takes one, fills it and is done with it before it returns (no
  * kernel calls another that takes the same one), so a thread's calls never see each other's contents. They keep
@@ -16,7 +18,7 @@ final class RowBuffers {
     static final ThreadLocal<float[]> OTHER_ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
     static final ThreadLocal<float[]> OTHER_ROW_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** Up to eight result vectors of {@link ScaledBlocks}' many-token kernels, whose lanes sum to the results. */
-    static final ThreadLocal<float[]> EIGHT_SUMS = ThreadLocal.withInitial(() -> new float[8 * QuantBlocks.F.length()]);
+    static final ThreadLocal<float[]> EIGHT_SUMS = ThreadLocal.withInitial(() -> new float[8 * FloatVector.SPECIES_MAX.length()]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
 

@@ -119,7 +119,7 @@ class MatMulTest {
      * alone, the paired kernel included (block formats from 8 tokens), with outputs strided and offset.
      */
     @ParameterizedTest
-    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9"})
+    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9", "bf16,2048,32", "bf16,40,8"})
     void twoRowsAtOnceEqualEachRowAlone(String format, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(cols * 31L + tokens);
         Matrix gate = matrix(format, 5, cols, r), up = matrix(format, 5, cols, r);
