@@ -221,6 +221,31 @@ class QuantizedMatrixTest {
         assertEquals(3L * (groupsPerRow * groupCols / 2 + 2 * 2), quantize("q4", odd).bytes());
     }
 
+    /**
+     * q4's scale search scores each candidate scale with a vector kernel; it must score as the scalar sum does (up to
+     * summation order), on random blocks with the candidate scales the search tries, clipped weights included.
+     */
+    @Test
+    void q4BlockErrorMatchesScalarTwin() {
+        SplittableRandom r = new SplittableRandom(11);
+        float[] w = new float[32 * 200];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) (r.nextGaussian() * Math.pow(10, -4 + 4 * r.nextDouble()));
+        }
+        for (int b = 0; b < 200; b++) {
+            float m = 0;
+            for (int c = b * 32; c < b * 32 + 32; c++) {
+                m = Math.max(m, Math.abs(w[c]));
+            }
+            for (float steps : new float[]{7f, 8f, 9f, 5f}) {   // 5: many weights clip
+                float scale = Float.float16ToFloat(QuantBlocks.fp16AtLeast(m / steps)) * (r.nextBoolean() ? 1 : -1);
+                float scalar = Q4Matrix.error(w, b * 32, b * 32 + 32, scale);
+                float vector = Q4Matrix.blockError(w, b * 32, scale);
+                assertEquals(scalar, vector, 1e-5f * scalar + 1e-30f, "block " + b + " steps " + steps);
+            }
+        }
+    }
+
     @Test
     void rejectsWhatItCannotQuantize() {
         float[] w = new float[40];
