@@ -110,8 +110,8 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
             return;
         }
         float[] p = RowBuffers.atLeast(RowBuffers.ROW_LEVELS, cols), q = RowBuffers.atLeast(RowBuffers.OTHER_ROW_LEVELS, cols);
-        row(row, p, 0);
-        o.row(otherRow, q, 0);
+        widen(row, p);
+        o.widen(otherRow, q);
         float[] sums = RowBuffers.EIGHT_SUMS.get();
         int lanes = F.length(), vectorEnd = F.loopBound(cols);
         int t = 0;
@@ -131,6 +131,20 @@ public record Bf16Matrix(MemorySegment data, int rows, int cols) implements Matr
         for (; t < tokens; t++) {
             out[outOffset + t * outStride] = dot(row, x, xOffset + t * stride);
             otherOut[otherOutOffset + t * outStride] = o.dot(otherRow, x, xOffset + t * stride);
+        }
+    }
+
+    /** One row as floats into {@code dst}, a vector at a time ({@link #row} does it one value at a time). */
+    private void widen(int row, float[] dst) {
+        long base = (long) row * cols * 2;
+        int c = 0;
+        for (int upper = F.loopBound(cols); c < upper; c += F.length()) {
+            ((IntVector) ShortVector.fromMemorySegment(S, data, base + c * 2L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(dst, c);
+        }
+        for (; c < cols; c++) {
+            dst[c] = Numerics.bf16ToFloat(data.get(Numerics.I16, base + c * 2L));
         }
     }
 
