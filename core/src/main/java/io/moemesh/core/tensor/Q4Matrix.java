@@ -220,6 +220,23 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         }
     }
 
+    /** A whole row's levels: each group loaded once for its 8 level vectors, no call per block. */
+    @Override
+    public void levels(int row, float[] dst) {
+        int full = cols / BLOCK, wholeGroups = full / GROUP_BLOCKS;
+        MemorySegment packed = layout.levels();
+        for (int g = 0; g < wholeGroups; g++) {
+            IntVector group = IntVector.fromMemorySegment(I, packed, groupAt(row, g), ByteOrder.LITTLE_ENDIAN);
+            for (int n = 0; n < 8; n++) {
+                ((FloatVector) group.lanewise(VectorOperators.LSHL, 28 - 4 * n).lanewise(VectorOperators.ASHR, 28)
+                        .castShape(F, 0)).intoArray(dst, g * GROUP_COLS + n * LANES);
+            }
+        }
+        for (int b = wholeGroups * GROUP_BLOCKS; b < full; b++) {
+            levels(row, b, dst, b * BLOCK);
+        }
+    }
+
     /**
      * ScaledBlocks' blocked sum, written out in full (see there), with one change of order: a block goes to the
      * accumulator of its position's parity within its group (not the parity of its index), so that every shift

@@ -71,6 +71,21 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         return layout.levels().get(ValueLayout.JAVA_BYTE, layout.levelsAt(row, col / BLOCK) + col % BLOCK);
     }
 
+    /** A whole row's levels, block after block in one loop (no call per block). */
+    @Override
+    public void levels(int row, float[] dst) {
+        MemorySegment levels = layout.levels();
+        for (int b = 0, full = cols / BLOCK; b < full; b++) {
+            long at = layout.levelsAt(row, b);
+            for (int k = 0; k < BLOCK; k += B.length()) {
+                ByteVector q = ByteVector.fromMemorySegment(B, levels, at + k, ByteOrder.LITTLE_ENDIAN);
+                for (int p = 0; p < PARTS; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, F, p)).intoArray(dst, b * BLOCK + k + p * F.length());
+                }
+            }
+        }
+    }
+
     @Override
     public void levels(int row, int block, float[] dst, int dstOffset) {
         long at = layout.levelsAt(row, block);

@@ -20,6 +20,13 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
      */
     void levels(int row, int block, float[] dst, int dstOffset);
 
+    /** The levels of all full blocks of a row, {@code dst[b·32 + i]}; layouts may decode a whole row faster. */
+    default void levels(int row, float[] dst) {
+        for (int b = 0, full = cols() / BLOCK; b < full; b++) {
+            levels(row, b, dst, b * BLOCK);
+        }
+    }
+
     BlockLayout layout();
 
     /**
@@ -107,9 +114,7 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
         }
         int full = cols() / BLOCK;
         float[] levels = RowBuffers.atLeast(RowBuffers.ROW_LEVELS, full * BLOCK);
-        for (int b = 0; b < full; b++) {
-            levels(row, b, levels, b * BLOCK);
-        }
+        levels(row, levels);
         float[] scales = layout().rowScales(row, full);
         float[] sums = RowBuffers.EIGHT_SUMS.get();
         int lanes = QuantBlocks.F.length();
@@ -144,10 +149,8 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
         int full = cols() / BLOCK;
         float[] levels = RowBuffers.atLeast(RowBuffers.ROW_LEVELS, full * BLOCK);
         float[] otherLevels = RowBuffers.atLeast(RowBuffers.OTHER_ROW_LEVELS, full * BLOCK);
-        for (int b = 0; b < full; b++) {
-            levels(row, b, levels, b * BLOCK);
-            o.levels(otherRow, b, otherLevels, b * BLOCK);
-        }
+        levels(row, levels);
+        o.levels(otherRow, otherLevels);
         float[] scales = RowBuffers.atLeast(RowBuffers.ROW_SCALES, full);
         float[] otherScales = RowBuffers.atLeast(RowBuffers.OTHER_ROW_SCALES, full);
         layout().rowScales(row, full, scales);
