@@ -103,54 +103,6 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
         return ScaledBlocks.partialBlock(this, row, x, xOffset, VectorMath.sumLanes(acc0.add(acc1)));
     }
 
-    /** {@link ScaledBlocks#dot4}, written out for this layout (see there). */
-    @Override
-    public void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
-        int cols = cols(), full = cols / BLOCK, step = F.length();
-        int o0 = xOffset, o1 = xOffset + stride, o2 = xOffset + 2 * stride, o3 = xOffset + 3 * stride;
-        float[] w = RowBuffers.BLOCK_LEVELS.get();
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;   // even blocks
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;                    // odd blocks
-        for (int b = 0; b < full; b++) {
-            levels(row, b, w, 0);
-            FloatVector scale = FloatVector.broadcast(F, scale(row, b));
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0;
-            int c0 = b * BLOCK;
-            for (int v = 0; v < BLOCK; v += step) {
-                FloatVector lv = FloatVector.fromArray(F, w, v);
-                s0 = lv.fma(FloatVector.fromArray(F, x, o0 + c0 + v), s0);
-                s1 = lv.fma(FloatVector.fromArray(F, x, o1 + c0 + v), s1);
-                s2 = lv.fma(FloatVector.fromArray(F, x, o2 + c0 + v), s2);
-                s3 = lv.fma(FloatVector.fromArray(F, x, o3 + c0 + v), s3);
-            }
-            if ((b & 1) == 0) {
-                a0 = s0.fma(scale, a0);
-                a1 = s1.fma(scale, a1);
-                a2 = s2.fma(scale, a2);
-                a3 = s3.fma(scale, a3);
-            } else {
-                b0 = s0.fma(scale, b0);
-                b1 = s1.fma(scale, b1);
-                b2 = s2.fma(scale, b2);
-                b3 = s3.fma(scale, b3);
-            }
-        }
-        out[0] = VectorMath.sumLanes(a0.add(b0));
-        out[1] = VectorMath.sumLanes(a1.add(b1));
-        out[2] = VectorMath.sumLanes(a2.add(b2));
-        out[3] = VectorMath.sumLanes(a3.add(b3));
-        if (full * BLOCK < cols) {
-            float scale = scale(row, full);
-            for (int k = 0; k < 4; k++) {
-                float partial = 0;
-                for (int c = full * BLOCK; c < cols; c++) {
-                    partial += level(row, c) * x[xOffset + k * stride + c];
-                }
-                out[k] += partial * scale;
-            }
-        }
-    }
-
     @Override
     public long bytes() {
         return layout.bytes();

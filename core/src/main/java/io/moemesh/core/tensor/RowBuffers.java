@@ -10,8 +10,6 @@ import jdk.incubator.vector.FloatVector;
 final class RowBuffers {
     /** Four tokens' results of a {@link Matrix#dot4}. */
     static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
-    /** One block's levels as floats ({@link ScaledBlocks#dot4}). */
-    static final ThreadLocal<float[]> BLOCK_LEVELS = ThreadLocal.withInitial(() -> new float[QuantBlocks.BLOCK]);
     /** A whole row's levels as floats ({@link ScaledBlocks#dotTokens}). */
     static final ThreadLocal<float[]> ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
     /** A second row's levels and scales ({@link ScaledBlocks#dotTokens2}). */

@@ -86,24 +86,22 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
         return sum + partial * m.scale(row, full);
     }
 
-    /**
-     * {@link #dot} for four input rows: a block's levels are widened once ({@link #levels}) and used four times. Same
-     * operations per token as {@link #dot} (blocks alternating between two accumulators, ascending columns within a
-     * block). Each layout writes it out, like {@code dot}: shared by all layouts, its calls would see several types
-     * in a process that mixes formats, and the JIT then kept it deoptimised (prefill ran 15x slower, measured).
-     */
+    /** {@link #dot} for four input rows: {@link #dotTokens} of four. */
     @Override
-    void dot4(int row, float[] x, int xOffset, int stride, float[] out);
+    default void dot4(int row, float[] x, int xOffset, int stride, float[] out) {
+        dotTokens(row, x, xOffset, stride, 4, out, 0, 1);
+    }
 
     /** From this many tokens on, {@link #dotTokens} decodes a row once for all of them. */
-    int DECODE_ROW_FROM_TOKENS = 8;
+    int DECODE_ROW_FROM_TOKENS = 4;
 
     /**
-     * Many tokens (prefill, a batch for one expert): the row's levels are decoded to floats once, then each four
-     * tokens run a float-only kernel over them, with {@link #dot4}'s order (so each result is {@link #dot}'s
-     * exactly). dot4 decodes every block again for each four tokens: at 32 tokens that decoding was most of the
-     * work. Shared by all layouts without the trouble dot4 had (see there): the calls that differ per layout, levels
-     * and rowScales, fill arrays; no vector crosses a call.
+     * Several tokens (prefill, a batch for one expert): the row's levels are decoded to floats once, then each four
+     * tokens run a float-only kernel over them with {@link #dot}'s operations in dot's order (blocks alternating
+     * between two accumulators, ascending columns within a block), so each result is dot's exactly. Shared by all
+     * layouts: the calls that differ per layout (levels, rowScales) fill arrays and no vector crosses a call, so a
+     * process that mixes formats compiles it once. (Each layout once wrote out its own dot4 that decoded a block at a
+     * time for four tokens: a shared one then called vector code per layout, and the JIT kept it deoptimised.)
      */
     @Override
     default void dotTokens(int row, float[] x, int xOffset, int stride, int tokens, float[] out, int outOffset,

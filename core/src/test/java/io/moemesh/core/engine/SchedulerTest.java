@@ -133,6 +133,13 @@ class SchedulerTest {
                 @Override
                 public boolean onToken(GeneratedToken generated) {
                     started.countDown();
+                    // a tiny model decodes 60 tokens in milliseconds: pace the long one (2 ms a step) so that
+                    // "finishes first" tests joining the batch, not how soon this thread gets a core back
+                    try {
+                        Thread.sleep(2);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
                     return super.onToken(generated);
                 }
             };
