@@ -102,14 +102,4 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
         }
         return ScaledBlocks.partialBlock(this, row, x, xOffset, VectorMath.sumLanes(acc0.add(acc1)));
     }
-
-    @Override
-    public long bytes() {
-        return layout.bytes();
-    }
-
-    @Override
-    public String format() {
-        return layout.format();
-    }
 }

@@ -124,14 +124,4 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         }
         return ScaledBlocks.partialBlock(this, row, x, xOffset, VectorMath.sumLanes(acc0.add(acc1)));
     }
-
-    @Override
-    public long bytes() {
-        return layout.bytes();
-    }
-
-    @Override
-    public String format() {
-        return layout.format();
-    }
 }

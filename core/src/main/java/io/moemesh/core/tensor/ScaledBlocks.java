@@ -29,6 +29,16 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
 
     BlockLayout layout();
 
+    @Override
+    default long bytes() {
+        return layout().bytes();
+    }
+
+    @Override
+    default String format() {
+        return layout().format();
+    }
+
     /**
      * Which full blocks {@link #dot} sums into its second accumulator: those with {@code (block & mask) != 0}. The
      * odd ones unless a layout says otherwise.
