@@ -3,9 +3,11 @@ package io.moemesh.core.tensor;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Per-thread arrays of the matrix kernels: a kernel takes one, fills it and is done with it before it returns (no
- * kernel calls another that takes the same one), so a thread's calls never see each other's contents. They keep
- * the decode path free of allocation once each array has grown to the widest row it meets.
+ * Per-thread arrays of the matrix kernels: a kernel takes one, fills it and is done with it before it returns, and
+ * before it calls another kernel that takes the same one (the many-token kernels finish their last tokens with
+ * {@code dot}, which takes the row-scales array, only after their own use of it), so a thread's calls never see
+ * each other's contents. They keep the decode path free of allocation once each array has grown to the widest row
+ * it meets.
  */
 final class RowBuffers {
     /** Four tokens' results of a {@link Matrix#dot4}. */
