@@ -34,6 +34,26 @@ public interface MatMul {
     void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset);
 
     /**
+     * Rows [from, to) of the product for {@code tokens} input rows at {@code xOffset + t·cols}:
+     * {@code out[outOffset + r + t·outStride]}. One token: {@link #rowsForOneToken}; more: two rows per pass
+     * ({@link #rowsForTokens}), the last one alone.
+     */
+    default void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                          int outStride) {
+        if (tokens == 1) {
+            rowsForOneToken(w, from, to, x, xOffset, out, outOffset);
+            return;
+        }
+        int r = from;
+        for (; r + 1 < to; r += 2) {
+            rowsForTokens(w, r, w, r + 1, x, xOffset, tokens, out, outOffset + r, out, outOffset + r + 1, outStride);
+        }
+        if (r < to) {
+            rowForTokens(w, r, x, xOffset, tokens, out, outOffset + r, outStride);
+        }
+    }
+
+    /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
      * lets small work stay on the calling thread, where a fork would cost more than it saves.
      */
@@ -52,18 +72,8 @@ public interface MatMul {
             for (int i = from; i < to; ) {
                 int m = stacked.owner(i);
                 int end = Math.min(to, stacked.start(m + 1));
-                if (tokens == 1) {
-                    rowsForOneToken(ws[m], i - stacked.start(m), end - stacked.start(m), x, 0, out[m], 0);
-                    i = end;
-                }
-                for (; i + 1 < end; i += 2) {   // two rows over the same inputs
-                    int r = i - stacked.start(m);
-                    rowsForTokens(ws[m], r, ws[m], r + 1, x, 0, tokens, out[m], r, out[m], r + 1, ws[m].rows());
-                }
-                if (i < end) {
-                    rowForTokens(ws[m], i - stacked.start(m), x, 0, tokens, out[m], i - stacked.start(m), ws[m].rows());
-                    i++;
-                }
+                rowRange(ws[m], i - stacked.start(m), end - stacked.start(m), x, 0, tokens, out[m], 0, ws[m].rows());
+                i = end;
             }
         });
     }

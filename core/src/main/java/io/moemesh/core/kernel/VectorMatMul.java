@@ -31,17 +31,7 @@ final class VectorMatMul implements MatMul {
     }
 
     private void range(Matrix w, float[] x, int tokens, float[] out, int from, int to) {
-        if (tokens == 1) {
-            w.dotRows(from, to, x, 0, out, 0);
-            return;
-        }
-        int rows = w.rows(), r = from;
-        for (; r + 1 < to; r += 2) {   // two rows over the same inputs
-            w.dotTokens2(r, w, r + 1, x, 0, w.cols(), tokens, out, r, out, r + 1, rows);
-        }
-        if (r < to) {
-            rowForTokens(w, r, x, 0, tokens, out, r, rows);
-        }
+        rowRange(w, from, to, x, 0, tokens, out, 0, w.rows());
     }
 
     @Override

@@ -94,20 +94,9 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 SwiGluMlp mlp = mlps[m];
                 int out = hidden[m];
                 int end = Math.min(to, downRows.start(m + 1));
-                if (rows[m] == 1) {
-                    matMul.rowsForOneToken(mlp.down, i - downRows.start(m), end - downRows.start(m), h, hStart[m], y,
-                            rowStart[m] * out);
-                    i = end;
-                }
-                for (; i + 1 < end; i += 2) {   // two rows over the same inputs
-                    int r = i - downRows.start(m), at = rowStart[m] * out + r;
-                    matMul.rowsForTokens(mlp.down, r, mlp.down, r + 1, h, hStart[m], rows[m], y, at, y, at + 1, out);
-                }
-                if (i < end) {
-                    int r = i - downRows.start(m);
-                    matMul.rowForTokens(mlp.down, r, h, hStart[m], rows[m], y, rowStart[m] * out + r, out);
-                    i++;
-                }
+                matMul.rowRange(mlp.down, i - downRows.start(m), end - downRows.start(m), h, hStart[m], rows[m], y,
+                        rowStart[m] * out, out);
+                i = end;
             }
         });
     }
