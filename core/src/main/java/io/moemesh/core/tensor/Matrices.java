@@ -4,6 +4,7 @@ import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.CheckpointException;
 import io.moemesh.core.weights.DType;
+import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.weights.TensorSlice;
 
 /** Opens checkpoint tensors as {@link Matrix} views in their stored format, checking shapes against the config. */
@@ -13,17 +14,30 @@ public final class Matrices {
 
     /** The tensor as a matrix in the format the checkpoint's {@link WeightPlan} gives its role. */
     public static Matrix load(Checkpoint checkpoint, String name, int rows, int cols) {
-        return checkpoint.plan().formatFor(name).quantize(stored(checkpoint, name, rows, cols), checkpoint.arena());
+        WeightFormat format = checkpoint.plan().formatFor(name);
+        if (format == WeightFormat.STORED || checkpoint.mode() == LoadMode.MMAP) {
+            return format.quantize(stored(checkpoint, name, rows, cols), checkpoint.arena());
+        }
+        // Quantized from a mapping of the file: a copy of the stored bytes read into memory first would live as long
+        // as the checkpoint, beside the quantized one (bf16 Qwen3-30B-A3B held as q4: 61 GB more than the 17 needed).
+        Matrix source = stored(checkpoint, name, rows, cols, LoadMode.MMAP);
+        Matrix converted = format.quantize(source, checkpoint.arena());
+        // already in the format (int8 from a Q8_0 GGUF): then it is the stored bytes that stay, read into memory
+        return converted != source ? converted : stored(checkpoint, name, rows, cols);
     }
 
     /** The tensor as stored (embedding rows are read this way whatever the plan). */
     public static Matrix stored(Checkpoint checkpoint, String name, int rows, int cols) {
-        TensorSlice t = checkpoint.tensor(name).expectShape(rows, cols);
+        return stored(checkpoint, name, rows, cols, checkpoint.mode());
+    }
+
+    private static Matrix stored(Checkpoint checkpoint, String name, int rows, int cols, LoadMode how) {
+        TensorSlice t = checkpoint.tensor(name, how).expectShape(rows, cols);
         return switch (t.dtype()) {
             case BF16 -> new Bf16Matrix(t.data(), rows, cols);
             case F32 -> new F32Matrix(t.data(), rows, cols);
             case F16 -> new F16Matrix(t.data(), rows, cols);
-            case F8_E4M3 -> fp8(checkpoint, t, rows, cols);
+            case F8_E4M3 -> fp8(checkpoint, t, rows, cols, how);
             // GGUF's ggml block types, in their native layouts
             case Q8_0 -> Q8Matrix.ggml(t.data(), rows, cols);
             case Q4_0 -> GgmlQ4Matrix.ggml(t.data(), rows, cols);
@@ -34,7 +48,7 @@ public final class Matrices {
         };
     }
 
-    private static Matrix fp8(Checkpoint checkpoint, TensorSlice t, int rows, int cols) {
+    private static Matrix fp8(Checkpoint checkpoint, TensorSlice t, int rows, int cols, LoadMode how) {
         Qwen3Config config = checkpoint.config();
         int br = config.fp8BlockRows() != null ? config.fp8BlockRows() : 128;
         int bc = config.fp8BlockCols() != null ? config.fp8BlockCols() : 128;
@@ -42,7 +56,7 @@ public final class Matrices {
         if (!checkpoint.contains(scaleName)) {
             throw new CheckpointException(t.file() + ": FP8 tensor '" + t.name() + "' has no block scales '" + scaleName + "'");
         }
-        TensorSlice s = checkpoint.tensor(scaleName)
+        TensorSlice s = checkpoint.tensor(scaleName, how)
                 .expectShape((rows + br - 1) / br, (cols + bc - 1) / bc);
         if (s.dtype() != DType.F32 && s.dtype() != DType.BF16) {
             throw new CheckpointException(s.describe() + ": block scales must be F32 or BF16");

@@ -39,6 +39,7 @@ public final class Checkpoint implements AutoCloseable {
     private final Arena arena;
     private final LoadMode mode;
     private final AtomicLong bytesLoaded = new AtomicLong();
+    private final AtomicLong bytesCopied = new AtomicLong();
     private final WeightPlan plan;
 
     private Checkpoint(Path dir, Qwen3Config config, TensorSource source, Arena arena, LoadMode mode, WeightPlan plan) {
@@ -213,9 +214,25 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     public TensorSlice tensor(String name) {
-        TensorSlice slice = source.tensor(name, mode);
+        return tensor(name, mode);
+    }
+
+    /**
+     * The tensor through {@code how} rather than the checkpoint's mode: a tensor quantized at load is read once,
+     * through a mapping, so that no copy of its stored bytes outlives the quantized one.
+     */
+    public TensorSlice tensor(String name, LoadMode how) {
+        TensorSlice slice = source.tensor(name, how);
         bytesLoaded.addAndGet(slice.data().byteSize());
+        if (how == LoadMode.MEMORY) {
+            bytesCopied.addAndGet(slice.data().byteSize());
+        }
         return slice;
+    }
+
+    /** Bytes of stored tensors read into off-heap memory that the checkpoint owns (with {@link LoadMode#MEMORY}). */
+    public long bytesCopiedIntoMemory() {
+        return bytesCopied.get();
     }
 
     @Override
