@@ -63,8 +63,9 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
         int full = cols / BLOCK;
         FloatVector acc0 = FloatVector.zero(F);   // even blocks
         FloatVector acc1 = FloatVector.zero(F);   // odd blocks
+        long rowAt = layout.levelsAt(row, 0), blockBytes = layout.levelBlock();   // not levelsAt per block: see Q4Matrix.dot
         for (int b = 0; b < full; b++) {
-            long at = layout.levelsAt(row, b);
+            long at = rowAt + b * blockBytes;
             int c0 = xOffset + b * BLOCK;
             FloatVector sum = FloatVector.zero(F);
             if (B.length() == BLOCK_BYTES) {

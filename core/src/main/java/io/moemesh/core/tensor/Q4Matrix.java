@@ -247,10 +247,13 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     public float dot(int row, float[] x, int xOffset, float[] scales) {
         int full = cols / BLOCK, wholeGroups = full / GROUP_BLOCKS;
         MemorySegment packed = layout.levels();
+        // the row's first group once, then a constant stride: groupAt per group (a multiply of record fields each
+        // time) kept the JIT from hoisting the segment's bounds checks. 768x2048 from L2, one thread: 15.3 -> 16.5 GB/s
+        long rowAt = groupAt(row, 0);
         FloatVector acc0 = FloatVector.zero(F);   // blocks at even positions in their group
         FloatVector acc1 = FloatVector.zero(F);   // odd positions
         for (int g = 0; g < wholeGroups; g++) {
-            IntVector group = IntVector.fromMemorySegment(I, packed, groupAt(row, g), ByteOrder.LITTLE_ENDIAN);
+            IntVector group = IntVector.fromMemorySegment(I, packed, rowAt + g * (long) GROUP_BYTES, ByteOrder.LITTLE_ENDIAN);
             // two blocks per step, one to each accumulator (GROUP_BLOCKS is even unless a block fills a group)
             for (int j = 0; j < GROUP_BLOCKS; j += 2) {
                 int b = g * GROUP_BLOCKS + j, c0 = xOffset + b * BLOCK;
