@@ -248,7 +248,7 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
         int full = cols / BLOCK, wholeGroups = full / GROUP_BLOCKS;
         MemorySegment packed = layout.levels();
         // the row's first group once, then a constant stride: groupAt per group (a multiply of record fields each
-        // time) kept the JIT from hoisting the segment's bounds checks. 768x2048 from L2, one thread: 15.3 -> 16.5 GB/s
+        // time) measured slower. 768x2048 from L2, one thread: 15.3 -> 16.5 GB/s (the cause was not disassembled)
         long rowAt = groupAt(row, 0);
         FloatVector acc0 = FloatVector.zero(F);   // blocks at even positions in their group
         FloatVector acc1 = FloatVector.zero(F);   // odd positions
