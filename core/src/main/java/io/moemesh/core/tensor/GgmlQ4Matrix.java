@@ -57,7 +57,7 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset, float[] scales) {
+    public float dot(int row, float[] x, int xOffset, float[] scales, int scalesOffset) {
         // ScaledBlocks' blocked sum, written out in full (see there). Within a block: low nibbles (columns 0..15)
         // first, then high (16..31), the ascending order levels() lays out.
         int full = cols / BLOCK;
@@ -94,7 +94,7 @@ public record GgmlQ4Matrix(BlockLayout layout, int rows, int cols) implements Sc
                     }
                 }
             }
-            FloatVector scale = FloatVector.broadcast(F, scales[b]);
+            FloatVector scale = FloatVector.broadcast(F, scales[scalesOffset + b]);
             if ((b & 1) == 0) {
                 acc0 = sum.fma(scale, acc0);
             } else {

@@ -244,7 +244,7 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
      * level vector is nibble n shifted to the top, then back down with its sign, and converted.
      */
     @Override
-    public float dot(int row, float[] x, int xOffset, float[] scales) {
+    public float dot(int row, float[] x, int xOffset, float[] scales, int scalesOffset) {
         int full = cols / BLOCK, wholeGroups = full / GROUP_BLOCKS;
         MemorySegment packed = layout.levels();
         // the row's first group once, then a constant stride: groupAt per group (a multiply of record fields each
@@ -262,14 +262,14 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
                     sum = ((FloatVector) group.lanewise(VectorOperators.LSHL, 28 - 4 * (j * NIBBLES_PER_BLOCK + k))
                             .lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(FloatVector.fromArray(F, x, c0 + k * LANES), sum);
                 }
-                acc0 = sum.fma(FloatVector.broadcast(F, scales[b]), acc0);
+                acc0 = sum.fma(FloatVector.broadcast(F, scales[scalesOffset + b]), acc0);
                 if (GROUP_BLOCKS > 1) {
                     sum = FloatVector.zero(F);
                     for (int k = 0; k < NIBBLES_PER_BLOCK; k++) {
                         sum = ((FloatVector) group.lanewise(VectorOperators.LSHL, 28 - 4 * ((j + 1) * NIBBLES_PER_BLOCK + k))
                                 .lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(FloatVector.fromArray(F, x, c0 + BLOCK + k * LANES), sum);
                     }
-                    acc1 = sum.fma(FloatVector.broadcast(F, scales[b + 1]), acc1);
+                    acc1 = sum.fma(FloatVector.broadcast(F, scales[scalesOffset + b + 1]), acc1);
                 }
             }
         }
@@ -282,7 +282,7 @@ public record Q4Matrix(BlockLayout layout, int rows, int cols) implements Scaled
                 sum = ((FloatVector) group.lanewise(VectorOperators.LSHL, 28 - 4 * (j * NIBBLES_PER_BLOCK + k))
                         .lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(FloatVector.fromArray(F, x, c0 + k * LANES), sum);
             }
-            FloatVector scale = FloatVector.broadcast(F, scales[b]);
+            FloatVector scale = FloatVector.broadcast(F, scales[scalesOffset + b]);
             if ((j & 1) == 0) {
                 acc0 = sum.fma(scale, acc0);
             } else {

@@ -98,7 +98,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
     }
 
     @Override
-    public float dot(int row, float[] x, int xOffset, float[] scales) {
+    public float dot(int row, float[] x, int xOffset, float[] scales, int scalesOffset) {
         // ScaledBlocks' blocked sum, written out in full (see there): bytes widen to floats in registers. Two blocks
         // a pass, even then odd (the same sums as one block a pass with a branch choosing the accumulator), and the
         // row's first byte and block stride in locals: the block-a-pass loop recomputed levelsAt's multiply from
@@ -121,7 +121,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
                     sum = w.fma(FloatVector.fromArray(F, x, c0 + k + p * F.length()), sum);
                 }
             }
-            acc0 = sum.fma(FloatVector.broadcast(F, scales[b]), acc0);
+            acc0 = sum.fma(FloatVector.broadcast(F, scales[scalesOffset + b]), acc0);
             if (b + 1 == full) {
                 break;   // an odd count of blocks: the last one is even
             }
@@ -133,7 +133,7 @@ public record Q8Matrix(BlockLayout layout, int rows, int cols) implements Scaled
                     sum = w.fma(FloatVector.fromArray(F, x, c0 + BLOCK + k + p * F.length()), sum);
                 }
             }
-            acc1 = sum.fma(FloatVector.broadcast(F, scales[b + 1]), acc1);
+            acc1 = sum.fma(FloatVector.broadcast(F, scales[scalesOffset + b + 1]), acc1);
         }
         return ScaledBlocks.partialBlock(this, row, x, xOffset, VectorMath.sumLanes(acc0.add(acc1)));
     }

@@ -63,7 +63,9 @@ class MatMulTest {
 
     @ParameterizedTest
     @CsvSource({"f32,37,131,3", "bf16,37,131,1", "bf16,301,1027,5", "bf16,5,7,2", "f16,33,77,4", "fp8,200,333,3",
-            "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2"})
+            "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2",
+            // whole blocks and more rows than one run of scales converted together (16), the last run partial
+            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -96,7 +98,8 @@ class MatMulTest {
     @ParameterizedTest
     @CsvSource({"bf16,37,131,9", "bf16,64,256,4", "bf16,3,1027,6", "f32,17,45,5", "int8,37,45,7", "q4,33,200,8", "fp8,129,257,4",
             // from 8 tokens the block formats decode a row once for all tokens: rows of odd widths, token counts past 4s
-            "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8"})
+            "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8",
+            "q4,41,256,8", "int8,35,128,9"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
