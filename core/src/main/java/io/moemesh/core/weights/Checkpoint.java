@@ -39,6 +39,7 @@ public final class Checkpoint implements AutoCloseable {
     private final Arena arena;
     private final LoadMode mode;
     private final AtomicLong bytesLoaded = new AtomicLong();
+    private final java.util.Set<String> namesLoaded = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final AtomicLong bytesCopied = new AtomicLong();
     private final WeightPlan plan;
 
@@ -208,7 +209,10 @@ public final class Checkpoint implements AutoCloseable {
         return source instanceof GgufSource g ? GgufTokenizer.chatTemplate(g.file()) : Optional.empty();
     }
 
-    /** Bytes of tensors handed out so far: what this role loaded, for progress and for checking it loaded only its own. */
+    /**
+     * Bytes of the tensors handed out so far, each tensor counted once: what this role loaded, for progress and for
+     * checking it loaded only its own.
+     */
     public long bytesLoaded() {
         return bytesLoaded.get();
     }
@@ -223,7 +227,11 @@ public final class Checkpoint implements AutoCloseable {
      */
     public TensorSlice tensor(String name, LoadMode how) {
         TensorSlice slice = source.tensor(name, how);
-        bytesLoaded.addAndGet(slice.data().byteSize());
+        if (namesLoaded.add(name)) {
+            // once per tensor: a matrix already in the planned format is looked at through the mapping and then
+            // read into memory (Matrices.load), which is one tensor loaded, not two
+            bytesLoaded.addAndGet(slice.data().byteSize());
+        }
         if (how == LoadMode.MEMORY) {
             bytesCopied.addAndGet(slice.data().byteSize());
         }

@@ -196,4 +196,24 @@ class GgufModelTest {
                     c.qDim(), c.hiddenSize()).format());
         }
     }
+
+    /**
+     * A Q8_0 matrix planned as int8 stays as stored: Matrices.load looks at it through the mapping, then reads it
+     * into memory. That is one tensor loaded: the same byte count as loading everything as stored.
+     */
+    @Test
+    void aMatrixAlreadyInThePlannedFormatCountsOnce() {
+        Path file = gguf("tiny-qwen3-moe", DType.Q8_0);
+        long stored, int8;
+        try (Checkpoint ck = Checkpoint.open(file, LoadMode.MEMORY); Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
+            stored = ck.bytesLoaded();
+        }
+        try (Checkpoint ck = Checkpoint.open(file, LoadMode.MEMORY, io.moemesh.core.tensor.WeightPlan.parse("experts=int8"));
+             Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
+            int8 = ck.bytesLoaded();
+            assertEquals(stored, ck.bytesCopiedIntoMemory(), "the Q8_0 experts are kept as read into memory");
+        }
+        assertTrue(stored > 0);
+        assertEquals(stored, int8);
+    }
 }
