@@ -55,9 +55,10 @@ public interface MatMul {
 
     /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
-     * lets small work stay on the calling thread, where a fork would cost more than it saves.
+     * lets small work stay on the calling thread, where a fork would cost more than it saves. {@code equalCost}:
+     * every index costs the same, so each thread can take one contiguous share ({@link Parallel#forEqualRange}).
      */
-    void parallel(int n, long macs, Parallel.Range body);
+    void parallel(int n, long macs, boolean equalCost, Parallel.Range body);
 
     /**
      * Several matrices over the same input rows in one parallel pass (one fork, not one per matrix): Q, K and V.
@@ -68,7 +69,7 @@ public interface MatMul {
         for (Matrix w : ws) {
             macs += (long) w.rows() * w.cols() * tokens;
         }
-        parallel(stacked.total(), macs, (from, to) -> {
+        parallel(stacked.total(), macs, true, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = stacked.owner(i);
                 int end = Math.min(to, stacked.start(m + 1));

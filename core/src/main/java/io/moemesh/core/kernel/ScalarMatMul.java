@@ -32,7 +32,7 @@ final class ScalarMatMul implements MatMul {
     }
 
     @Override
-    public void parallel(int n, long macs, Parallel.Range body) {
+    public void parallel(int n, long macs, boolean equalCost, Parallel.Range body) {
         body.run(0, n);
     }
 }

@@ -17,14 +17,16 @@ final class VectorMatMul implements MatMul {
         if ((long) rows * cols * tokens < PARALLEL_MIN_MACS) {
             range(w, x, tokens, out, 0, rows);
         } else {
-            Parallel.forRange(rows, (from, to) -> range(w, x, tokens, out, from, to));
+            Parallel.forEqualRange(rows, (from, to) -> range(w, x, tokens, out, from, to));
         }
     }
 
     @Override
-    public void parallel(int n, long macs, Parallel.Range body) {
+    public void parallel(int n, long macs, boolean equalCost, Parallel.Range body) {
         if (macs < PARALLEL_MIN_MACS) {
             body.run(0, n);
+        } else if (equalCost) {
+            Parallel.forEqualRange(n, body);
         } else {
             Parallel.forRange(n, body);
         }

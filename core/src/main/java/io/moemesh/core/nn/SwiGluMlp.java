@@ -45,7 +45,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                                   MatMul matMul) {
         int[] intermediate = new int[count], hidden = new int[count], hStart = new int[count];
         long upMacs = 0, downMacs = 0;
-        int maxTokens = 0, hRows = 0, maxIntermediate = 0;
+        int maxTokens = 0, minTokens = Integer.MAX_VALUE, hRows = 0, maxIntermediate = 0;
         for (int m = 0; m < count; m++) {
             SwiGluMlp mlp = mlps[m];
             intermediate[m] = mlp.gate.rows();
@@ -53,6 +53,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             hStart[m] = hRows;
             hRows += rows[m] * intermediate[m];
             maxTokens = Math.max(maxTokens, rows[m]);
+            minTokens = Math.min(minTokens, rows[m]);
             maxIntermediate = Math.max(maxIntermediate, intermediate[m]);
             upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * rows[m];
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * rows[m];
@@ -60,7 +61,8 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
         float[] h = Scratch.floats(Scratch.Use.EXPERTS_H, hRows);
         int gateLength = Math.max(maxTokens, maxIntermediate);   // one FFN's tokens, or one token's rows
         StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
-        matMul.parallel(upRows.total(), upMacs, (from, to) -> {
+        boolean equalCost = minTokens == maxTokens;   // decoding gives every FFN one token: all rows cost the same
+        matMul.parallel(upRows.total(), upMacs, equalCost, (from, to) -> {
             // this thread's own: workers each have their Scratch
             float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, gateLength);
             float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, gateLength);
@@ -88,7 +90,7 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 }
             }
         });
-        matMul.parallel(downRows.total(), downMacs, (from, to) -> {
+        matMul.parallel(downRows.total(), downMacs, equalCost, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = downRows.owner(i);
                 SwiGluMlp mlp = mlps[m];

@@ -1,6 +1,8 @@
 package io.moemesh.core.kernel;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -9,14 +11,26 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** The hand-written worker pool: every index exactly once, from any number of callers, failures reported. */
+/**
+ * The hand-written worker pool: every index exactly once, from any number of callers, failures reported; for loops
+ * of equal-cost indices ({@code equal}: {@link Parallel#forEqualRange}) as for the others.
+ */
 class ParallelTest {
-    @Test
-    void everyIndexRunsExactlyOnceInEveryLoop() {
+    private static void loop(boolean equal, int n, Parallel.Range body) {
+        if (equal) {
+            Parallel.forEqualRange(n, body);
+        } else {
+            Parallel.forRange(n, body);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void everyIndexRunsExactlyOnceInEveryLoop(boolean equal) {
         for (int n = 0; n < 300; n++) {
             AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(n, 1));
             int size = n;
-            Parallel.forRange(n, (from, to) -> {
+            loop(equal, n, (from, to) -> {
                 assertTrue(0 <= from && from <= to && to <= size);
                 for (int i = from; i < to; i++) {
                     seen.incrementAndGet(i);
@@ -28,8 +42,9 @@ class ParallelTest {
         }
     }
 
-    @Test
-    void concurrentCallersEachGetTheirWholeLoop() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void concurrentCallersEachGetTheirWholeLoop(boolean equal) throws Exception {
         List<Thread> callers = new ArrayList<>();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
         for (int c = 0; c < 4; c++) {
@@ -39,7 +54,7 @@ class ParallelTest {
                     for (int round = 0; round < 2000; round++) {
                         int n = 1 + (round * 7 + caller) % 97;
                         AtomicLong sum = new AtomicLong();
-                        Parallel.forRange(n, (from, to) -> {
+                        loop(equal || round % 2 == 0, n, (from, to) -> {
                             for (int i = from; i < to; i++) {
                                 sum.addAndGet(i);
                             }
@@ -79,5 +94,29 @@ class ParallelTest {
             }
         });
         assertEquals(80, inner.get());
+    }
+
+    /** A thread held up in its share does not hold up the loop: the others take what is left of that share. */
+    @Test
+    void anEqualLoopsSlowShareIsTakenOverByTheOtherThreads() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Parallel.threads() >= 2, "needs a worker thread");
+        int n = 64 * Parallel.threads();
+        Thread[] ranBy = new Thread[n];
+        Parallel.forEqualRange(n, (from, to) -> {
+            if (from == 0) {
+                // share 0's first chunk (the caller's own, unless a worker got there first): while this sleeps,
+                // the other thread finishes its share and takes the rest of this one
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            for (int i = from; i < to; i++) {
+                ranBy[i] = Thread.currentThread();
+            }
+        });
+        int share = n / Parallel.threads();
+        assertNotSame(ranBy[0], ranBy[share - 1], "the rest of the held-up thread's share went to another");
     }
 }
