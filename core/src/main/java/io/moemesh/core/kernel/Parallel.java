@@ -85,7 +85,7 @@ public final class Parallel {
      * attention). Returns when all are done.
      */
     public static void forRange(int n, Range body) {
-        forRange(n, 4, body);
+        forRange(n, 4, false, body);
     }
 
     /**
@@ -98,10 +98,6 @@ public final class Parallel {
      */
     public static void forEqualRange(int n, Range body) {
         forRange(n, 4, true, body);
-    }
-
-    private static void forRange(int n, int chunksPerThread, Range body) {
-        forRange(n, chunksPerThread, false, body);
     }
 
     private static void forRange(int n, int chunksPerThread, boolean shares, Range body) {

@@ -67,31 +67,30 @@ record BlockLayout(MemorySegment levels, long levelRow, long levelBlock, long le
      */
     void rowScales(int row, int rows, int blocks, float[] s) {
         long at = scaleOffset + row * scaleRow;
-        if (scaleBlock == 2 && at % 2 == 0 && scaleRow == 2L * blocks) {
-            long first = at / 2;
-            for (int b = 0, n = rows * blocks; b < n; b++) {
-                s[b] = Float.float16ToFloat(scales.getAtIndex(Numerics.I16, first + b));
-            }
+        boolean packed = scaleBlock == 2 && at % 2 == 0;
+        if (packed && scaleRow == 2L * blocks) {
+            packedScales(at / 2, rows * blocks, s, 0);
             return;
         }
-        for (int k = 0; k < rows; k++) {
-            oneRowScales(row + k, blocks, s, k * blocks);
+        for (int k = 0; k < rows; k++, at += scaleRow) {
+            if (packed) {
+                packedScales(at / 2, blocks, s, k * blocks);
+            } else {
+                for (int b = 0; b < blocks; b++) {
+                    s[k * blocks + b] = Float.float16ToFloat(scales.get(Numerics.I16, at + b * scaleBlock));
+                }
+            }
         }
     }
 
-    private void oneRowScales(int row, int blocks, float[] s, int sOffset) {
-        long at = scaleOffset + row * scaleRow;
-        if (scaleBlock == 2 && at % 2 == 0) {
-            // packed scales (our layouts): indexed by element, the loop compiles 3x faster than the strided one
-            // below (measured: 10 vs 33 ns for 64 scales). Not a slice: that is an object per row (18 MB a token).
-            long first = at / 2;
-            for (int b = 0; b < blocks; b++) {
-                s[sOffset + b] = Float.float16ToFloat(scales.getAtIndex(Numerics.I16, first + b));
-            }
-        } else {
-            for (int b = 0; b < blocks; b++) {
-                s[sOffset + b] = Float.float16ToFloat(scales.get(Numerics.I16, at + b * scaleBlock));
-            }
+    /**
+     * {@code count} packed scales from fp16 index {@code first}. Indexed by element, the loop compiles 3x faster
+     * than the strided one (measured: 10 vs 33 ns for 64 scales). Not a slice: that is an object per row (18 MB a
+     * token).
+     */
+    private void packedScales(long first, int count, float[] s, int sOffset) {
+        for (int i = 0; i < count; i++) {
+            s[sOffset + i] = Float.float16ToFloat(scales.getAtIndex(Numerics.I16, first + i));
         }
     }
 
