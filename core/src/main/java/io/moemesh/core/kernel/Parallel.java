@@ -56,6 +56,9 @@ public final class Parallel {
      */
     private static final long SPIN_NANOS = 1000L * Integer.getInteger("moemesh.spinMicros", 100);
 
+    /** Chunks a loop is cut into, per thread: in either mode, what lets a thread that runs out help another. */
+    private static final int CHUNKS_PER_THREAD = 4;
+
     private static final long INDEX = 0xFFFF_FFFFL;
     private static final long CLOSED = INDEX;
 
@@ -85,7 +88,7 @@ public final class Parallel {
      * attention). Returns when all are done.
      */
     public static void forRange(int n, Range body) {
-        forRange(n, 4, false, body);
+        forRange(n, false, body);
     }
 
     /**
@@ -97,10 +100,10 @@ public final class Parallel {
      * hardware prefetcher has to pick up again, a few microseconds of misses every time.
      */
     public static void forEqualRange(int n, Range body) {
-        forRange(n, 4, true, body);
+        forRange(n, true, body);
     }
 
-    private static void forRange(int n, int chunksPerThread, boolean shares, Range body) {
+    private static void forRange(int n, boolean shares, Range body) {
         if (THREADS <= 1 || n < 2 || IN_LOOP.get()) {
             body.run(0, n);
             return;
@@ -108,7 +111,7 @@ public final class Parallel {
         synchronized (TURN) {
             Job job = JOB;
             long gen = ++generation;
-            int chunks = Math.min(n, THREADS * chunksPerThread);
+            int chunks = Math.min(n, THREADS * CHUNKS_PER_THREAD);
             job.ticket.set(gen << 32 | CLOSED);
             job.body = body;
             job.n = n;

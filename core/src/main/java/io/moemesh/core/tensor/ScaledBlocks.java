@@ -57,8 +57,8 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
      * The blocked sum each layout writes out in full: Σ over full blocks of {@code scales[b]} · (Σ level·x in
      * ascending columns), blocks alternating between two accumulators; then {@link #partialBlock}. The scales come
      * converted to floats ({@link BlockLayout#rowScales}), from {@code scales[scalesOffset]}: converting an fp16 per
-     * block inside the loop cost a quarter of q4's time. Written out, with no helper returning a FloatVector: a vector returned from a
-     * call the JIT does not inline is boxed (3x slower at batch 1, measured).
+     * block inside the loop cost a quarter of q4's time. Written out, with no helper returning a FloatVector: a
+     * vector returned from a call the JIT does not inline is boxed (3x slower at batch 1, measured).
      */
     float dot(int row, float[] x, int xOffset, float[] scales, int scalesOffset);
 
