@@ -35,30 +35,19 @@ public interface MatMul {
 
     /**
      * Rows [from, to) of the product for {@code tokens} input rows at {@code xOffset + t·cols}:
-     * {@code out[outOffset + r + t·outStride]}. One token: {@link #rowsForOneToken}; more: two rows per pass
-     * ({@link #rowsForTokens}), the last one alone.
+     * {@code out[outOffset + r + t·outStride]}.
      */
-    default void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
-                          int outStride) {
-        if (tokens == 1) {
-            rowsForOneToken(w, from, to, x, xOffset, out, outOffset);
-            return;
-        }
-        int r = from;
-        for (; r + 1 < to; r += 2) {
-            rowsForTokens(w, r, w, r + 1, x, xOffset, tokens, out, outOffset + r, out, outOffset + r + 1, outStride);
-        }
-        if (r < to) {
-            rowForTokens(w, r, x, xOffset, tokens, out, outOffset + r, outStride);
-        }
-    }
+    void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                  int outStride);
 
     /**
      * Runs {@code body} over [0, n) with this MatMul's threads; {@code macs} (the multiply-adds it does in all)
      * lets small work stay on the calling thread, where a fork would cost more than it saves. {@code equalCost}:
      * every index costs the same, so each thread can take one contiguous share ({@link Parallel#forEqualRange}).
+     * {@code grain}: threads split [0, n) at multiples of it ({@link Matrix#rowGrain} of the matrices whose rows
+     * the indices are).
      */
-    void parallel(int n, long macs, boolean equalCost, Parallel.Range body);
+    void parallel(int n, int grain, long macs, boolean equalCost, Parallel.Range body);
 
     /**
      * Several matrices over the same input rows in one parallel pass (one fork, not one per matrix): Q, K and V.
@@ -69,7 +58,7 @@ public interface MatMul {
         for (Matrix w : ws) {
             macs += (long) w.rows() * w.cols() * tokens;
         }
-        parallel(stacked.total(), macs, true, (from, to) -> {
+        parallel(stacked.total(), ws[0].rowGrain(), macs, true, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = stacked.owner(i);
                 int end = Math.min(to, stacked.start(m + 1));

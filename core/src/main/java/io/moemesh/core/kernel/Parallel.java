@@ -28,6 +28,8 @@ public final class Parallel {
     private static final class Job {
         volatile Range body;
         volatile int n;
+        /** Chunk boundaries are multiples of this (or n). */
+        volatile int grain;
         volatile int chunks;
         /**
          * 0: chunks are claimed in order through the ticket. Otherwise {@link #forEqualRange}'s loop: thread t owns
@@ -88,7 +90,12 @@ public final class Parallel {
      * attention). Returns when all are done.
      */
     public static void forRange(int n, Range body) {
-        forRange(n, false, body);
+        forRange(n, 1, false, body);
+    }
+
+    /** {@link #forRange} with every chunk boundary a multiple of {@code grain} (or n). */
+    public static void forRange(int n, int grain, Range body) {
+        forRange(n, grain, false, body);
     }
 
     /**
@@ -100,21 +107,38 @@ public final class Parallel {
      * hardware prefetcher has to pick up again, a few microseconds of misses every time.
      */
     public static void forEqualRange(int n, Range body) {
-        forRange(n, true, body);
+        forRange(n, 1, true, body);
     }
 
-    private static void forRange(int n, boolean shares, Range body) {
-        if (THREADS <= 1 || n < 2 || IN_LOOP.get()) {
+    /**
+     * {@link #forEqualRange} with every chunk boundary a multiple of {@code grain} (or n): the row groups of a
+     * format whose kernel computes rows together ({@code Matrix.rowGrain}), so no thread computes a group that
+     * another one also needs.
+     */
+    public static void forEqualRange(int n, int grain, Range body) {
+        forRange(n, grain, true, body);
+    }
+
+    private static int units(int n, int grain) {
+        return (n + grain - 1) / grain;
+    }
+
+    private static void forRange(int n, int grain, boolean shares, Range body) {
+        if (grain < 1) {
+            throw new IllegalArgumentException("grain " + grain);
+        }
+        if (THREADS <= 1 || units(n, grain) < 2 || IN_LOOP.get()) {
             body.run(0, n);
             return;
         }
         synchronized (TURN) {
             Job job = JOB;
             long gen = ++generation;
-            int chunks = Math.min(n, THREADS * CHUNKS_PER_THREAD);
+            int chunks = Math.min(units(n, grain), THREADS * CHUNKS_PER_THREAD);
             job.ticket.set(gen << 32 | CLOSED);
             job.body = body;
             job.n = n;
+            job.grain = grain;
             job.chunks = chunks;
             job.failure = null;
             job.caller = Thread.currentThread();
@@ -160,13 +184,13 @@ public final class Parallel {
                 return;
             }
             Range body = job.body;
-            int n = job.n, chunks = job.chunks, perThread = job.perThread;
+            int n = job.n, grain = job.grain, chunks = job.chunks, perThread = job.perThread;
             long t2 = job.ticket.get();
             if (t2 >>> 32 != t1 >>> 32) {
                 continue;   // a newer loop began while reading its fields: read again
             }
             if (perThread > 0) {
-                runShares(job, self, t2 >>> 32, body, n, chunks, perThread);
+                runShares(job, self, t2 >>> 32, body, n, grain, chunks, perThread);
                 return;
             }
             int i = (int) (t2 & INDEX);
@@ -176,7 +200,7 @@ public final class Parallel {
             if (!job.ticket.compareAndSet(t2, t2 + 1)) {
                 continue;
             }
-            runChunk(job, body, n, chunks, i);
+            runChunk(job, body, n, grain, chunks, i);
         }
     }
 
@@ -184,7 +208,8 @@ public final class Parallel {
      * Own share first, then what is left of the others', each share's chunks in order. A claim succeeds only
      * against loop {@code gen}'s share: one left from an older loop, or already reset for a newer, is not taken.
      */
-    private static void runShares(Job job, int self, long gen, Range body, int n, int chunks, int perThread) {
+    private static void runShares(Job job, int self, long gen, Range body, int n, int grain, int chunks,
+                                  int perThread) {
         for (int k = 0; k < THREADS; k++) {
             int owner = (self + k) % THREADS;
             AtomicLong share = job.shares[owner];
@@ -194,16 +219,17 @@ public final class Parallel {
                     break;
                 }
                 if (share.compareAndSet(v, v + 1)) {
-                    runChunk(job, body, n, chunks, owner * perThread + (int) (v & INDEX));
+                    runChunk(job, body, n, grain, chunks, owner * perThread + (int) (v & INDEX));
                 }
             }
         }
     }
 
-    private static void runChunk(Job job, Range body, int n, int chunks, int i) {
+    private static void runChunk(Job job, Range body, int n, int grain, int chunks, int i) {
         try {
             if (job.failure == null) {
-                body.run((int) ((long) n * i / chunks), (int) ((long) n * (i + 1) / chunks));
+                long units = units(n, grain);
+                body.run((int) Math.min(n, grain * (units * i / chunks)), (int) Math.min(n, grain * (units * (i + 1) / chunks)));
             }
         } catch (Throwable t) {
             job.failure = t;

@@ -32,7 +32,17 @@ final class ScalarMatMul implements MatMul {
     }
 
     @Override
-    public void parallel(int n, long macs, boolean equalCost, Parallel.Range body) {
+    public void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                         int outStride) {
+        for (int t = 0; t < tokens; t++) {
+            for (int r = from; r < to; r++) {
+                out[outOffset + r + t * outStride] = w.dotReference(r, x, xOffset + t * w.cols());
+            }
+        }
+    }
+
+    @Override
+    public void parallel(int n, int grain, long macs, boolean equalCost, Parallel.Range body) {
         body.run(0, n);
     }
 }

@@ -17,18 +17,18 @@ final class VectorMatMul implements MatMul {
         if ((long) rows * cols * tokens < PARALLEL_MIN_MACS) {
             range(w, x, tokens, out, 0, rows);
         } else {
-            Parallel.forEqualRange(rows, (from, to) -> range(w, x, tokens, out, from, to));
+            Parallel.forEqualRange(rows, w.rowGrain(), (from, to) -> range(w, x, tokens, out, from, to));
         }
     }
 
     @Override
-    public void parallel(int n, long macs, boolean equalCost, Parallel.Range body) {
+    public void parallel(int n, int grain, long macs, boolean equalCost, Parallel.Range body) {
         if (macs < PARALLEL_MIN_MACS) {
             body.run(0, n);
         } else if (equalCost) {
-            Parallel.forEqualRange(n, body);
+            Parallel.forEqualRange(n, grain, body);
         } else {
-            Parallel.forRange(n, body);
+            Parallel.forRange(n, grain, body);
         }
     }
 
@@ -47,6 +47,12 @@ final class VectorMatMul implements MatMul {
                               float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
         w.dotTokens2(row, other, otherRow, x, xOffset, w.cols(), tokens, out, outOffset, otherOut, otherOutOffset,
                 outStride);
+    }
+
+    @Override
+    public void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                         int outStride) {
+        w.dotRowRange(from, to, x, xOffset, tokens, out, outOffset, outStride);
     }
 
     @Override

@@ -21,6 +21,12 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 Matrices.load(checkpoint, prefix + "down_proj.weight", hidden, intermediate));
     }
 
+    /**
+     * Rows of gate and up computed for all of an FFN's tokens before the next: a multiple of every format's
+     * {@link Matrix#rowGrain}, and small enough that both spans' outputs for 128 tokens stay in L2 (64 KB each).
+     */
+    private static final int SPAN = 128;
+
     public float[] forward(float[] x, int tokens, MatMul matMul) {
         float[] y = new float[tokens * down.rows()];
         forwardAll(new SwiGluMlp[]{this}, 1, new int[]{0}, new int[]{tokens}, x, y, matMul);
@@ -59,10 +65,11 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * rows[m];
         }
         float[] h = Scratch.floats(Scratch.Use.EXPERTS_H, hRows);
-        int gateLength = Math.max(maxTokens, maxIntermediate);   // one FFN's tokens, or one token's rows
+        // one token's rows of a chunk, or a span of rows for all of one FFN's tokens
+        int gateLength = Math.max(maxTokens * SPAN, maxIntermediate);
         StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
         boolean equalCost = minTokens == maxTokens;   // decoding gives every FFN one token: all rows cost the same
-        matMul.parallel(upRows.total(), upMacs, equalCost, (from, to) -> {
+        matMul.parallel(upRows.total(), mlps[0].gate.rowGrain(), upMacs, equalCost, (from, to) -> {
             // this thread's own: workers each have their Scratch
             float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, gateLength);
             float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, gateLength);
@@ -71,26 +78,31 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 SwiGluMlp mlp = mlps[m];
                 int inter = intermediate[m], xAt = rowStart[m] * mlp.gate.cols();
                 int end = Math.min(to, upRows.start(m + 1));
+                int first = i - upRows.start(m), last = end - upRows.start(m);
                 if (rows[m] == 1) {
                     // one token (decoding): this chunk's gate rows, then its up rows, each in one call
-                    int first = i - upRows.start(m), last = end - upRows.start(m);
                     matMul.rowsForOneToken(mlp.gate, first, last, x, xAt, g, -first);
                     matMul.rowsForOneToken(mlp.up, first, last, x, xAt, u, -first);
                     for (int r = first; r < last; r++) {
                         h[hStart[m] + r] = silu(g[r - first]) * u[r - first];
                     }
-                    i = end;
-                }
-                for (; i < end; i++) {
-                    int r = i - upRows.start(m);
-                    matMul.rowsForTokens(mlp.gate, r, mlp.up, r, x, xAt, rows[m], g, 0, u, 0, 1);
-                    for (int t = 0; t < rows[m]; t++) {
-                        h[hStart[m] + t * inter + r] = silu(g[t]) * u[t];
+                } else {
+                    // several tokens: a span of gate rows, then the same of up rows, each for all the tokens
+                    for (int a = first; a < last; a += SPAN) {
+                        int z = Math.min(last, a + SPAN);
+                        matMul.rowRange(mlp.gate, a, z, x, xAt, rows[m], g, -a, SPAN);
+                        matMul.rowRange(mlp.up, a, z, x, xAt, rows[m], u, -a, SPAN);
+                        for (int t = 0; t < rows[m]; t++) {
+                            for (int r = a; r < z; r++) {
+                                h[hStart[m] + t * inter + r] = silu(g[t * SPAN + r - a]) * u[t * SPAN + r - a];
+                            }
+                        }
                     }
                 }
+                i = end;
             }
         });
-        matMul.parallel(downRows.total(), downMacs, equalCost, (from, to) -> {
+        matMul.parallel(downRows.total(), mlps[0].down.rowGrain(), downMacs, equalCost, (from, to) -> {
             for (int i = from; i < to; ) {
                 int m = downRows.owner(i);
                 SwiGluMlp mlp = mlps[m];

@@ -68,6 +68,34 @@ public interface Matrix {
         other.dotTokens(otherRow, x, xOffset, stride, tokens, otherOut, otherOutOffset, outStride);
     }
 
+    /**
+     * Rows [from, to) for {@code tokens} input rows at {@code xOffset + t·cols()}: {@code out[outOffset + r +
+     * t·outStride]}, each exactly {@link #dot}'s. One token: {@link #dotRows}; more: two rows per pass
+     * ({@link #dotTokens2}), the last one alone. A format that computes rows in groups takes the range whole.
+     */
+    default void dotRowRange(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                             int outStride) {
+        if (tokens == 1) {
+            dotRows(from, to, x, xOffset, out, outOffset);
+            return;
+        }
+        int r = from;
+        for (; r + 1 < to; r += 2) {
+            dotTokens2(r, this, r + 1, x, xOffset, cols(), tokens, out, outOffset + r, out, outOffset + r + 1, outStride);
+        }
+        if (r < to) {
+            dotTokens(r, x, xOffset, cols(), tokens, out, outOffset + r, outStride);
+        }
+    }
+
+    /**
+     * Rows the kernel computes together ({@link #dotRowRange}): threads that split a matrix at multiples of it
+     * waste no work. 1 for formats that take rows one or two at a time.
+     */
+    default int rowGrain() {
+        return 1;
+    }
+
     /** The same sum in plain scalar Java, in column order: the reference the kernel is tested against. */
     float dotReference(int row, float[] x, int xOffset);
 

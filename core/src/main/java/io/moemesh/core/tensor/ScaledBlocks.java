@@ -4,13 +4,12 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Weights in blocks of 32 columns, each block one scale times small integer levels: our int8 and q4 layouts and
- * llama.cpp's Q8_0 and Q4_0. They share the kernel's shape — Σ over blocks of scale · (Σ level·x), one multiply by
- * the scale per block, blocks alternating between two accumulators so two FMA chains are in flight — and the scalar
- * twin. A layout says only where a block's levels and scale are, and how its levels meet x in vector lanes.
+ * Block weights stored row by row: our int8 and llama.cpp's Q8_0 and Q4_0. They share the kernel's shape — Σ over
+ * blocks of scale · (Σ level·x), one multiply by the scale per block, blocks alternating between two accumulators so
+ * two FMA chains are in flight. A layout says only where a block's levels and scale are, and how its levels meet x
+ * in vector lanes. (Our q4, {@link Q4Matrix}, interleaves rows instead and has a kernel of its own.)
  */
-sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4Matrix {
-    int BLOCK = QuantBlocks.BLOCK;
+sealed interface ScaledBlocks extends BlockLevels permits Q8Matrix, GgmlQ4Matrix {
 
     /**
      * The 32 levels of full block {@code block} of {@code row} as floats into {@code dst[dstOffset ...]}, in column
@@ -46,12 +45,6 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
     default int oddBlockMask() {
         return 1;
     }
-
-    /** The scale of one block. */
-    float scale(int row, int block);
-
-    /** The signed integer level of one weight: weight = level · scale of its block. */
-    int level(int row, int col);
 
     /**
      * The blocked sum each layout writes out in full: Σ over full blocks of {@code scales[b]} · (Σ level·x in
@@ -124,7 +117,7 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
     default void dotTokens(int row, float[] x, int xOffset, int stride, int tokens, float[] out, int outOffset,
                            int outStride) {
         if (tokens < DECODE_ROW_FROM_TOKENS) {
-            Matrix.super.dotTokens(row, x, xOffset, stride, tokens, out, outOffset, outStride);
+            BlockLevels.super.dotTokens(row, x, xOffset, stride, tokens, out, outOffset, outStride);
             return;
         }
         int full = cols() / BLOCK;
@@ -157,7 +150,7 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
                             float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
         if (tokens < DECODE_ROW_FROM_TOKENS || !(other instanceof ScaledBlocks o) || o.cols() != cols()
                 || o.oddBlockMask() != oddBlockMask()) {
-            Matrix.super.dotTokens2(row, other, otherRow, x, xOffset, stride, tokens, out, outOffset, otherOut,
+            BlockLevels.super.dotTokens2(row, other, otherRow, x, xOffset, stride, tokens, out, outOffset, otherOut,
                     otherOutOffset, outStride);
             return;
         }
@@ -290,21 +283,5 @@ sealed interface ScaledBlocks extends Matrix permits Q8Matrix, Q4Matrix, GgmlQ4M
         a1.add(b1).intoArray(sums, step);
         a2.add(b2).intoArray(sums, 2 * step);
         a3.add(b3).intoArray(sums, 3 * step);
-    }
-
-    @Override
-    default float dotReference(int row, float[] x, int xOffset) {
-        float sum = 0;
-        for (int c = 0; c < cols(); c++) {
-            sum += level(row, c) * scale(row, c / BLOCK) * x[xOffset + c];
-        }
-        return sum;
-    }
-
-    @Override
-    default void row(int row, float[] dst, int dstOffset) {
-        for (int c = 0; c < cols(); c++) {
-            dst[dstOffset + c] = level(row, c) * scale(row, c / BLOCK);
-        }
     }
 }

@@ -143,9 +143,37 @@ class MatMulTest {
         }
     }
 
+    /**
+     * Rows computed in pieces whose ends fall anywhere (threads split matrices so; q4 computes rows in groups of
+     * 8 float lanes' worth) give exactly the whole product, for one token and several, with the outputs strided.
+     */
+    @ParameterizedTest
+    @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5"})
+    void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
+        SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
+        Matrix w = matrix(format, rows, cols, r);
+        float[] x = new float[tokens * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        float[] whole = MatMul.vector().apply(w, x, tokens);
+        int[] cuts = {0, Math.min(rows, 1), Math.min(rows, 77), Math.min(rows, 128), Math.min(rows, 200), rows};
+        int stride = rows + 3;
+        float[] pieces = new float[2 + tokens * stride];
+        for (int k = 0; k + 1 < cuts.length; k++) {
+            MatMul.vector().rowRange(w, cuts[k], cuts[k + 1], x, 0, tokens, pieces, 2, stride);
+        }
+        for (int t = 0; t < tokens; t++) {
+            for (int row = 0; row < rows; row++) {
+                assertEquals(Float.floatToIntBits(whole[t * rows + row]), Float.floatToIntBits(pieces[2 + t * stride + row]),
+                        format + " token " + t + " row " + row);
+            }
+        }
+    }
+
     /** Q, K and V in one pass give what three separate products give, for both kernels. */
     @ParameterizedTest
-    @CsvSource({"bf16,1", "bf16,6", "int8,3"})
+    @CsvSource({"bf16,1", "bf16,6", "int8,3", "q4,1", "q4,5"})
     void severalMatricesInOnePassEqualSeparateProducts(String format, int tokens) {
         SplittableRandom r = new SplittableRandom(tokens);
         Matrix[] ws = {matrix(format, 70, 131, r), matrix(format, 1, 131, r), matrix(format, 33, 131, r)};

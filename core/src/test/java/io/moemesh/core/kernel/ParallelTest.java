@@ -72,6 +72,42 @@ class ParallelTest {
         assertEquals(List.of(), failures);
     }
 
+    /**
+     * With a grain (the row groups of a q4 matrix), every chunk starts on a multiple of it and ends on one or at n,
+     * every index still runs once, and a loop of several grains is still split between threads.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void chunksStartAndEndOnMultiplesOfTheGrain(boolean equal) {
+        for (int grain : new int[]{1, 7, 128}) {
+            for (int n : new int[]{0, 1, 6, 7, 8, 127, 128, 129, 300, 768, 1000, 6144}) {
+                AtomicIntegerArray seen = new AtomicIntegerArray(Math.max(n, 1));
+                AtomicLong chunks = new AtomicLong();
+                int size = n, g = grain;
+                Parallel.Range body = (from, to) -> {
+                    assertEquals(0, from % g, "from " + from);
+                    assertTrue(to == size || to % g == 0, "to " + to);
+                    chunks.incrementAndGet();
+                    for (int i = from; i < to; i++) {
+                        seen.incrementAndGet(i);
+                    }
+                };
+                if (equal) {
+                    Parallel.forEqualRange(n, grain, body);
+                } else {
+                    Parallel.forRange(n, grain, body);
+                }
+                for (int i = 0; i < n; i++) {
+                    assertEquals(1, seen.get(i), "grain " + grain + " n " + n + " index " + i);
+                }
+                if (Parallel.threads() > 1 && n >= 2 * grain) {
+                    assertTrue(chunks.get() >= 2, "grain " + grain + " n " + n + ": one chunk");
+                }
+            }
+        }
+        assertThrows(IllegalArgumentException.class, () -> Parallel.forRange(10, 0, (from, to) -> { }));
+    }
+
     @Test
     void aFailingBodyFailsItsLoopAndTheNextLoopRuns() {
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> Parallel.forRange(64, (from, to) -> {

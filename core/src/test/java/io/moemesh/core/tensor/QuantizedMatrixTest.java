@@ -41,7 +41,7 @@ class QuantizedMatrixTest {
     }
 
     static float scale(Matrix m, int row, int block) {
-        return ((ScaledBlocks) m).scale(row, block);
+        return ((BlockLevels) m).scale(row, block);
     }
 
     @ParameterizedTest
@@ -207,7 +207,8 @@ class QuantizedMatrixTest {
 
     /**
      * Exact sizes: int8 is 34 bytes per 32 weights (fp16 scale), q4 18; a partial block costs a whole scale, and
-     * q4 pads each row to whole groups of 8 float lanes' worth of columns (128 with AVX-512).
+     * q4 pads its rows to whole groups of 8 float lanes' worth of rows (128 with AVX-512) and its columns to whole
+     * blocks.
      */
     @Test
     void bytesCountScales() {
@@ -216,9 +217,47 @@ class QuantizedMatrixTest {
         assertEquals(2048L * 768 * 18 / 32, quantize("q4", m).bytes());
         F32Matrix odd = F32Matrix.of(new float[3 * 45], 3, 45);
         assertEquals(3L * (45 + 2 * 2), quantize("int8", odd).bytes());
-        int groupCols = 8 * QuantBlocks.F.length();
-        long groupsPerRow = (45 + groupCols - 1) / groupCols;
-        assertEquals(3L * (groupsPerRow * groupCols / 2 + 2 * 2), quantize("q4", odd).bytes());
+        assertEquals(Q4Matrix.GROUP_ROWS * (64L / 2 + 2 * 2), quantize("q4", odd).bytes());
+    }
+
+    /**
+     * q4's kernels convert fp16 scales eight vectors at a time by moving bits (no fp16 conversion in the Vector
+     * API): every finite fp16, subnormals and both zeros included, must come out as Float.float16ToFloat gives it.
+     * Each row is one Q4_0 block with that scale and level 1 in column 0, times x = (1, 0, ...): the product is
+     * the scale itself (plus zero, which turns -0 into 0).
+     */
+    @Test
+    void q4KernelsConvertEveryFiniteFp16Scale() {
+        java.util.List<Short> finite = new java.util.ArrayList<>();
+        for (int h = 0; h < 0x10000; h++) {
+            if ((h & 0x7C00) != 0x7C00) {
+                finite.add((short) h);
+            }
+        }
+        int rows = finite.size();
+        MemorySegment blocks = ARENA.allocate(rows * 18L);
+        for (int r = 0; r < rows; r++) {
+            blocks.set(Numerics.I16, r * 18L, finite.get(r));
+            blocks.set(java.lang.foreign.ValueLayout.JAVA_BYTE, r * 18L + 2, (byte) 0x89);   // column 0: q 9, level 1
+            for (int j = 1; j < 16; j++) {
+                blocks.set(java.lang.foreign.ValueLayout.JAVA_BYTE, r * 18L + 2 + j, (byte) 0x88);   // level 0
+            }
+        }
+        Matrix q4 = quantize("q4", GgmlQ4Matrix.ggml(blocks, rows, 32));
+        float[] x = new float[3 * 32];
+        x[0] = 1;
+        x[32] = 1;
+        x[64] = 1;
+        float[] one = io.moemesh.core.kernel.MatMul.vector().apply(q4, x, 1);
+        float[] three = io.moemesh.core.kernel.MatMul.vector().apply(q4, x, 3);
+        for (int r = 0; r < rows; r++) {
+            int expected = Float.floatToIntBits(0f + Float.float16ToFloat(finite.get(r)));
+            String what = "fp16 0x" + Integer.toHexString(finite.get(r) & 0xFFFF);
+            assertEquals(expected, Float.floatToIntBits(one[r]), what);
+            for (int t = 0; t < 3; t++) {
+                assertEquals(expected, Float.floatToIntBits(three[t * rows + r]), what + ", token " + t + " of 3");
+            }
+        }
     }
 
     /**
