@@ -4,9 +4,9 @@ import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Bf16Matrix;
 import io.moemesh.core.tensor.F32Matrix;
+import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
-import io.moemesh.core.tensor.Q8Matrix;
 import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.weights.Numerics;
 import picocli.CommandLine.Command;
@@ -274,7 +274,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return switch (m) {
             case Bf16Matrix b -> new Bf16Matrix(dup(b.data(), arena), b.rows(), b.cols());
             case F32Matrix f -> new F32Matrix(dup(f.data(), arena), f.rows(), f.cols());
-            case Q8Matrix q -> q.copy(arena);
+            case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
             default -> throw new IllegalStateException("no copy for " + m.format());
         };

@@ -10,30 +10,6 @@ public interface MatMul {
     void apply(Matrix w, float[] x, int tokens, float[] out);
 
     /**
-     * Row {@code row} of the product for {@code tokens} input rows (at {@code xOffset + t·cols}):
-     * {@code out[outOffset + t·outStride] = dot(w, row, x, xOffset + t·cols)}. Register-tiled where the format
-     * allows: the weight row is read once per four tokens.
-     */
-    void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset, int outStride);
-
-    /**
-     * {@link #rowForTokens} for row {@code row} of {@code w} and row {@code otherRow} of {@code other} (same width)
-     * over the same input rows, into {@code out} and {@code otherOut} at their offsets with one {@code outStride}: an
-     * FFN's gate and up rows, or two neighbouring rows. A kernel may load the inputs once for both rows.
-     */
-    default void rowsForTokens(Matrix w, int row, Matrix other, int otherRow, float[] x, int xOffset, int tokens,
-                               float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
-        rowForTokens(w, row, x, xOffset, tokens, out, outOffset, outStride);
-        rowForTokens(other, otherRow, x, xOffset, tokens, otherOut, otherOutOffset, outStride);
-    }
-
-    /**
-     * Rows [from, to) of the product for one input row at {@code xOffset}: {@code out[outOffset + r] = dot(w, r, x)}.
-     * What decoding does; a kernel may set up once per call instead of once per row.
-     */
-    void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset);
-
-    /**
      * Rows [from, to) of the product for {@code tokens} input rows at {@code xOffset + t·cols}:
      * {@code out[outOffset + r + t·outStride]}.
      */

@@ -17,21 +17,6 @@ final class ScalarMatMul implements MatMul {
     }
 
     @Override
-    public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
-                             int outStride) {
-        for (int t = 0; t < tokens; t++) {
-            out[outOffset + t * outStride] = w.dotReference(row, x, xOffset + t * w.cols());
-        }
-    }
-
-    @Override
-    public void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
-        for (int r = from; r < to; r++) {
-            out[outOffset + r] = w.dotReference(r, x, xOffset);
-        }
-    }
-
-    @Override
     public void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                          int outStride) {
         for (int t = 0; t < tokens; t++) {

@@ -37,26 +37,8 @@ final class VectorMatMul implements MatMul {
     }
 
     @Override
-    public void rowForTokens(Matrix w, int row, float[] x, int xOffset, int tokens, float[] out, int outOffset,
-                             int outStride) {
-        w.dotTokens(row, x, xOffset, w.cols(), tokens, out, outOffset, outStride);
-    }
-
-    @Override
-    public void rowsForTokens(Matrix w, int row, Matrix other, int otherRow, float[] x, int xOffset, int tokens,
-                              float[] out, int outOffset, float[] otherOut, int otherOutOffset, int outStride) {
-        w.dotTokens2(row, other, otherRow, x, xOffset, w.cols(), tokens, out, outOffset, otherOut, otherOutOffset,
-                outStride);
-    }
-
-    @Override
     public void rowRange(Matrix w, int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                          int outStride) {
         w.dotRowRange(from, to, x, xOffset, tokens, out, outOffset, outStride);
-    }
-
-    @Override
-    public void rowsForOneToken(Matrix w, int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
-        w.dotRows(from, to, x, xOffset, out, outOffset);
     }
 }

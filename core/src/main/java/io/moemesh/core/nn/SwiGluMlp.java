@@ -81,8 +81,8 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
                 int first = i - upRows.start(m), last = end - upRows.start(m);
                 if (rows[m] == 1) {
                     // one token (decoding): this chunk's gate rows, then its up rows, each in one call
-                    matMul.rowsForOneToken(mlp.gate, first, last, x, xAt, g, -first);
-                    matMul.rowsForOneToken(mlp.up, first, last, x, xAt, u, -first);
+                    matMul.rowRange(mlp.gate, first, last, x, xAt, 1, g, -first, 0);
+                    matMul.rowRange(mlp.up, first, last, x, xAt, 1, u, -first, 0);
                     for (int r = first; r < last; r++) {
                         h[hStart[m] + r] = silu(g[r - first]) * u[r - first];
                     }

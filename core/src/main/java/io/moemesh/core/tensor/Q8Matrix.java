@@ -16,49 +16,15 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
 import static io.moemesh.core.tensor.QuantBlocks.PARTS;
 
 /**
- * int8 weights, llama.cpp's Q8_0: each row in blocks of 32 columns, w[r][c] = q[r][c] · scale[r][c / 32] with
- * q ∈ [-127, 127] and scale = max|w| / 127 of the block (fp16, rounded up). Quants are row-major bytes in one
- * segment (exactly {@code cols} per row, so vector loads stay contiguous); fp16 scales are in a second one,
- * {@code ceil(cols / 32)} per row. 34 bytes per 32 weights: about half of bf16's traffic, error ≤ scale / 2.
+ * llama.cpp's Q8_0 as GGUF stores it, read in place: each row in blocks of 32 columns, w = q · scale with
+ * q ∈ [-127, 127], 34 bytes per block (the fp16 scale, then 32 quants). {@code --weights int8} repacks these blocks
+ * into our own layout ({@link Int8Matrix}) without loss; this kernel serves {@code --weights stored}.
  */
 public record Q8Matrix(BlockLayout layout, int rows, int cols) implements ScaledBlocks {
 
     /** llama.cpp's Q8_0 as GGUF stores it (blocks of 34 bytes: fp16 scale, 32 quants), read in place. */
     public static Q8Matrix ggml(MemorySegment data, int rows, int cols) {
         return new Q8Matrix(BlockLayout.ggml(data, rows, cols, 34, "Q8_0"), rows, cols);
-    }
-
-    /** The same weights over copies of the memory. */
-    public Q8Matrix copy(Arena arena) {
-        return new Q8Matrix(layout.copy(arena), rows, cols);
-    }
-
-    public static Q8Matrix quantize(Matrix source, Arena arena) {
-        int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
-        MemorySegment quants = arena.allocate((long) rows * cols, 64);
-        MemorySegment scales = arena.allocate((long) rows * blocks * 2, 64);
-        QuantBlocks.forRows(rows, quants, (first, end) -> {
-            float[] w = new float[cols];
-            for (int r = first; r < end; r++) {
-                source.row(r, w, 0);
-                for (int b = 0; b < blocks; b++) {
-                    int from = b * BLOCK, to = Math.min(cols, from + BLOCK);
-                    QuantBlocks.requireFinite(w, from, to, r);
-                    float max = 0;
-                    for (int c = from; c < to; c++) {
-                        max = Math.max(max, Math.abs(w[c]));
-                    }
-                    short half = QuantBlocks.fp16AtLeast(max / 127);
-                    float scale = Float.float16ToFloat(half);
-                    scales.setAtIndex(Numerics.I16, (long) r * blocks + b, half);
-                    for (int c = from; c < to; c++) {
-                        int q = scale == 0 ? 0 : Math.clamp(Math.round(w[c] / scale), -127, 127);
-                        quants.set(ValueLayout.JAVA_BYTE, (long) r * cols + c, (byte) q);
-                    }
-                }
-            }
-        });
-        return new Q8Matrix(BlockLayout.separate(quants, cols, BLOCK, scales, rows, cols, "int8"), rows, cols);
     }
 
     @Override

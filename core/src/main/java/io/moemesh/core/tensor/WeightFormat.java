@@ -12,7 +12,7 @@ import java.util.Locale;
 public enum WeightFormat {
     /** As the checkpoint stores them: bf16 for Qwen's releases, fp8 blocks for the -FP8 ones. */
     STORED,
-    /** {@link Q8Matrix}: 8.5 bits per weight. */
+    /** {@link Int8Matrix}: 8.5 bits per weight. */
     INT8,
     /** {@link Q4Matrix}: 4.5 bits per weight. */
     Q4;
@@ -31,7 +31,11 @@ public enum WeightFormat {
     public Matrix quantize(Matrix m, Arena arena) {
         return switch (this) {
             case STORED -> m;
-            case INT8 -> m instanceof Q8Matrix ? m : Q8Matrix.quantize(m, arena);
+            case INT8 -> switch (m) {
+                case Int8Matrix q -> q;
+                case Q8Matrix q -> Int8Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                default -> Int8Matrix.quantize(m, arena);
+            };
             case Q4 -> switch (m) {
                 case Q4Matrix q -> q;
                 case GgmlQ4Matrix q -> Q4Matrix.repack(q, arena);   // the same levels, laid out for our kernel

@@ -130,10 +130,9 @@ class MatMulTest {
         for (int i = 0; i < x.length; i++) {
             x[i] = (float) r.nextGaussian();
         }
-        MatMul mm = MatMul.vector();
         for (int row = 0; row < 5; row++) {
             float[] pairG = new float[2 + tokens * 3], pairU = new float[1 + tokens * 3];
-            mm.rowsForTokens(gate, row, up, 4 - row, x, 3, tokens, pairG, 2, pairU, 1, 3);
+            gate.dotTokens2(row, up, 4 - row, x, 3, cols, tokens, pairG, 2, pairU, 1, 3);
             for (int t = 0; t < tokens; t++) {
                 assertEquals(Float.floatToIntBits(gate.dot(row, x, 3 + t * cols)), Float.floatToIntBits(pairG[2 + 3 * t]),
                         format + " gate paired, row " + row + " token " + t);

@@ -206,9 +206,8 @@ class QuantizedMatrixTest {
     }
 
     /**
-     * Exact sizes: int8 is 34 bytes per 32 weights (fp16 scale), q4 18; a partial block costs a whole scale, and
-     * q4 pads its rows to whole groups of 8 float lanes' worth of rows (128 with AVX-512) and its columns to whole
-     * blocks.
+     * Exact sizes: int8 is 34 bytes per 32 weights (fp16 scale), q4 18; both pad their rows to whole groups of 8
+     * float lanes' worth of rows (128 with AVX-512) and their columns to whole blocks.
      */
     @Test
     void bytesCountScales() {
@@ -216,7 +215,7 @@ class QuantizedMatrixTest {
         assertEquals(2048L * 768 * 34 / 32, quantize("int8", m).bytes());
         assertEquals(2048L * 768 * 18 / 32, quantize("q4", m).bytes());
         F32Matrix odd = F32Matrix.of(new float[3 * 45], 3, 45);
-        assertEquals(3L * (45 + 2 * 2), quantize("int8", odd).bytes());
+        assertEquals(Q4Matrix.GROUP_ROWS * (64L + 2 * 2), quantize("int8", odd).bytes());
         assertEquals(Q4Matrix.GROUP_ROWS * (64L / 2 + 2 * 2), quantize("q4", odd).bytes());
     }
 

@@ -2,6 +2,7 @@ package io.moemesh.core.weights.gguf;
 
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.GgmlQ4Matrix;
+import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
 import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.tensor.Q8Matrix;
@@ -180,22 +181,23 @@ class GgmlMatrixTest {
     }
 
     /**
-     * {@code --weights q4} on a GGUF Q4_0 tensor repacks its blocks into our panel layout: every weight the same
-     * value, the same bytes per weight (rows padded to whole groups), and the kernel within float rounding of the
-     * in-place one.
+     * {@code --weights q4} on a GGUF Q4_0 tensor, and {@code --weights int8} on a Q8_0 one, repack its blocks into
+     * our panel layout: every weight the same value, the same bytes per weight (rows padded to whole groups), and
+     * the kernel within float rounding of the in-place one.
      */
     @ParameterizedTest
-    @CsvSource({"3,4", "5,9", "2,64", "1,13", "4,1"})
-    void q4RepacksQ4_0WithoutLoss(int rows, int blocksPerRow) {
+    @CsvSource({"Q4_0,3,4", "Q4_0,5,9", "Q4_0,2,64", "Q4_0,1,13", "Q4_0,4,1", "Q8_0,3,4", "Q8_0,130,9", "Q8_0,1,1"})
+    void ourFormatsRepackGgmlBlocksWithoutLoss(DType type, int rows, int blocksPerRow) {
         SplittableRandom r = new SplittableRandom(rows * 97L + blocksPerRow);
         int cols = blocksPerRow * 32;
-        byte[] bytes = randomBlocks(DType.Q4_0, rows * blocksPerRow, r);
+        byte[] bytes = randomBlocks(type, rows * blocksPerRow, r);
         MemorySegment data = ARENA.allocate(bytes.length);
         MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
-        Matrix ggml = GgmlQ4Matrix.ggml(data, rows, cols);
-        Matrix ours = WeightFormat.Q4.quantize(ggml, ARENA);
-        assertTrue(ours instanceof Q4Matrix, ours.getClass().getSimpleName());
-        assertEquals("q4", ours.format());
+        Matrix ggml = matrix(type, data, rows, cols);
+        boolean q4 = type == DType.Q4_0;
+        Matrix ours = (q4 ? WeightFormat.Q4 : WeightFormat.INT8).quantize(ggml, ARENA);
+        assertTrue(q4 ? ours instanceof Q4Matrix : ours instanceof Int8Matrix, ours.getClass().getSimpleName());
+        assertEquals(q4 ? "q4" : "int8", ours.format());
         float[] expected = new float[cols], actual = new float[cols], x = new float[cols];
         for (int i = 0; i < cols; i++) {
             x[i] = (float) r.nextGaussian();
@@ -211,7 +213,7 @@ class GgmlMatrixTest {
             assertEquals(ggml.dotReference(rr, x, 0), ours.dotReference(rr, x, 0), 0f, "twins, row " + rr);
             assertEquals(ggml.dot(rr, x, 0), ours.dot(rr, x, 0), 1e-5 * absTerms, "kernels, row " + rr);
         }
-        // 18 bytes a block, as Q4_0; a partial last group of rows is padded
+        // 18 bytes a block, as Q4_0 (34, as Q8_0); a partial last group of rows is padded
         int paddedRows = (rows + Q4Matrix.GROUP_ROWS - 1) / Q4Matrix.GROUP_ROWS * Q4Matrix.GROUP_ROWS;
         assertEquals(ggml.bytes() / rows * paddedRows, ours.bytes());
     }

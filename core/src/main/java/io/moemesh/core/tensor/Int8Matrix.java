@@ -1,0 +1,191 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.weights.Numerics;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import static io.moemesh.core.tensor.QuantBlocks.B;
+import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
+import static io.moemesh.core.tensor.QuantBlocks.F;
+
+/**
+ * Our int8 weights ({@code --weights int8}): w = q · scale with q ∈ [-127, 127] and scale = max|w| / 127 of the
+ * row's block of 32 columns (fp16, rounded up), as llama.cpp's Q8_0 — but with rows interleaved in panels
+ * ({@link RowPanels}): a group's column is its 8·L rows' bytes in row order, so panel n is the L bytes at n·L,
+ * widened to floats as they are loaded. 34 bytes per 32 weights, as Q8_0: about half of bf16's traffic, error
+ * ≤ scale / 2. GGUF's Q8_0 blocks ({@link Q8Matrix}) repack into it without loss.
+ */
+public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements RowPanels {
+    /** A byte vector may be wider than a panel (two panels with 128-bit floats): the last column's loads need room. */
+    private static final int SLACK = 64;
+
+    /** The same weights over copies of the memory. */
+    public Int8Matrix copy(Arena arena) {
+        return new Int8Matrix(arena.allocate(levels.byteSize(), 64).copyFrom(levels),
+                arena.allocate(scales.byteSize(), 64).copyFrom(scales), rows, cols);
+    }
+
+    public static Int8Matrix quantize(Matrix source, Arena arena) {
+        return pack(source.rows(), source.cols(), arena, () -> {
+            float[] w = new float[source.cols()];
+            return (r, levels, scales) -> {
+                source.row(r, w, 0);
+                for (int b = 0; b < scales.length; b++) {
+                    int from = b * BLOCK, to = Math.min(w.length, from + BLOCK);
+                    QuantBlocks.requireFinite(w, from, to, r);
+                    float max = 0;
+                    for (int c = from; c < to; c++) {
+                        max = Math.max(max, Math.abs(w[c]));
+                    }
+                    scales[b] = QuantBlocks.fp16AtLeast(max / 127);
+                    float scale = Float.float16ToFloat(scales[b]);
+                    for (int c = from; c < to; c++) {
+                        levels[c] = (byte) (scale == 0 ? 0 : Math.clamp(Math.round(w[c] / scale), -127, 127));
+                    }
+                }
+            };
+        });
+    }
+
+    /** The same levels and scales in this layout: exact, for Q8_0 blocks read from a GGUF file. */
+    public static Int8Matrix repack(Q8Matrix source, Arena arena) {
+        return pack(source.rows(), source.cols(), arena, () -> (r, levels, scales) -> {
+            for (int c = 0; c < source.cols(); c++) {
+                levels[c] = (byte) source.level(r, c);
+            }
+            for (int b = 0; b < scales.length; b++) {
+                scales[b] = Float.floatToFloat16(source.scale(r, b));
+            }
+        });
+    }
+
+    /** Fills one row's levels (one per column) and fp16 scales (one per block). */
+    private interface RowLevels {
+        void fill(int row, byte[] levels, short[] scales);
+    }
+
+    private static Int8Matrix pack(int rows, int cols, Arena arena, java.util.function.Supplier<RowLevels> perThread) {
+        int blocks = QuantBlocks.blocks(cols), groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
+        MemorySegment packed = arena.allocate((long) groups * width * GROUP_ROWS + SLACK, 64);   // zeroed: padding is 0
+        MemorySegment scaleSegment = arena.allocate((long) groups * blocks * GROUP_ROWS * 2, 64);
+        QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
+            RowLevels source = perThread.get();
+            byte[][] levels = new byte[GROUP_ROWS][width];
+            short[] scales = new short[blocks];
+            for (int g = firstGroup; g < endGroup; g++) {
+                for (int within = 0; within < GROUP_ROWS; within++) {
+                    int r = g * GROUP_ROWS + within;
+                    Arrays.fill(levels[within], (byte) 0);
+                    if (r >= rows) {
+                        continue;
+                    }
+                    source.fill(r, levels[within], scales);
+                    for (int b = 0; b < blocks; b++) {
+                        scaleSegment.setAtIndex(Numerics.I16, ((long) g * blocks + b) * GROUP_ROWS + within, scales[b]);
+                    }
+                }
+                long at = (long) g * width * GROUP_ROWS;
+                for (int c = 0; c < width; c++) {
+                    for (int within = 0; within < GROUP_ROWS; within++) {
+                        packed.set(ValueLayout.JAVA_BYTE, at++, levels[within][c]);
+                    }
+                }
+            }
+        });
+        return new Int8Matrix(packed, scaleSegment, rows, cols);
+    }
+
+    @Override
+    public long bytes() {
+        return levels.byteSize() - SLACK + scales.byteSize();
+    }
+
+    @Override
+    public String format() {
+        return "int8";
+    }
+
+    /** Byte offset of column {@code col}'s levels in group {@code group}: the group's rows in order. */
+    private long columnAt(int group, int col) {
+        return ((long) group * blocks() * BLOCK + col) * GROUP_ROWS;
+    }
+
+    @Override
+    public int level(int row, int col) {
+        return levels.get(ValueLayout.JAVA_BYTE, columnAt(row / GROUP_ROWS, col) + row % GROUP_ROWS);
+    }
+
+    @Override
+    public void decodeBlock(int group, int block, int width, float[] decoded) {
+        long at = columnAt(group, block * BLOCK);
+        for (int k = 0; k < width; k++, at += GROUP_ROWS) {
+            for (int n = 0; n < 8; n++) {
+                ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + n * L, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.B2F, F, 0)).intoArray(decoded, k * GROUP_ROWS + n * L);
+            }
+        }
+    }
+
+    /**
+     * {@link RowPanels#blockStreamed}: each column is eight loads of L bytes, each widened to L floats as it is
+     * loaded, and one broadcast input value for the eight fused multiply-adds. Two columns a pass, written out, as
+     * q4's ({@link Q4Matrix#blockStreamed}).
+     */
+    @Override
+    public void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales) {
+        long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        FloatVector xk;
+        for (; at < end; at += 2 * GROUP_ROWS, xo += 2) {
+            xk = FloatVector.broadcast(F, x[xo]);
+            s0 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s0);
+            s1 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s1);
+            s2 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 2 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s2);
+            s3 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 3 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s3);
+            s4 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 4 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s4);
+            s5 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 5 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s5);
+            s6 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 6 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s6);
+            s7 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + 7 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s7);
+            xk = FloatVector.broadcast(F, x[xo + 1]);
+            s0 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s0);
+            s1 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s1);
+            s2 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 2 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s2);
+            s3 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 3 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s3);
+            s4 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 4 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s4);
+            s5 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 5 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s5);
+            s6 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 6 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s6);
+            s7 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 7 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s7);
+        }
+        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
+        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, L)).intoArray(totals, L);
+        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, 2 * L)).intoArray(totals, 2 * L);
+        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, 3 * L)).intoArray(totals, 3 * L);
+        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, 4 * L)).intoArray(totals, 4 * L);
+        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, 5 * L)).intoArray(totals, 5 * L);
+        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
+        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
+    }
+}

@@ -1,0 +1,268 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.weights.Numerics;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
+import static io.moemesh.core.tensor.QuantBlocks.F;
+
+/**
+ * Block weights with rows interleaved in panels: our q4 ({@link Q4Matrix}) and int8 ({@link Int8Matrix}). With L
+ * float lanes (16 with AVX-512, 8 with AVX2), rows come in groups of 8·L, eight panels of L rows; a layout stores,
+ * for each group, block and column in that order, the levels of that column for the whole group, and the fp16
+ * scales of each (group, block) as 8·L in a row in a second segment. Rows are padded to whole groups and columns to
+ * whole blocks with level 0.
+ *
+ * <p><b>Why.</b> The kernels multiply a column of 8·L levels by one broadcast input value, each lane accumulating its
+ * own row: no lane sums at the end of a row, and the input costs one 4-byte broadcast per column instead of a
+ * 64-byte load per 16 weights. Row by row, that input load bounded q4's kernel (a core here loads 64 bytes a cycle):
+ * bench kernels q4 batch 1 went from 0.68 to 0.97 of the read bandwidth at two threads.
+ *
+ * <p><b>Order of the sums.</b> For each row: per block, s = Σ level·x by fused multiply-adds in ascending columns from
+ * zero; then t = fma(s, scale, t) over the blocks in order. Every kernel (one token, many tokens, one row) does
+ * exactly these operations for each row and token, so a token's results never depend on the batch it is in.
+ * Here are the parts the layouts share: everything but reading levels.
+ */
+sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
+    int L = F.length();
+    /** Rows of a group. */
+    int GROUP_ROWS = 8 * L;
+    VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    /** fp16 → float by bits: the magnitude's bits shifted into place read as a float are the value times 2^-112. */
+    float FP16_EXPONENT_SHIFT = 0x1p112f;
+
+    /** The fp16 scales, {@code [group][block][8·L rows]}. */
+    MemorySegment scales();
+
+    /**
+     * One token times the 32 columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
+     * matrix's columns), each panel's sum times {@code blockScales} added to {@code totals[0 .. 8·L)}: the decode
+     * kernel, with the order of the sums above.
+     */
+    void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales);
+
+    /** The levels of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
+    void decodeBlock(int group, int block, int width, float[] decoded);
+
+    /** Rows the kernels compute together: row ranges that start and end on a multiple of this waste nothing. */
+    @Override
+    default int rowGrain() {
+        return GROUP_ROWS;
+    }
+
+    default int blocks() {
+        return QuantBlocks.blocks(cols());
+    }
+
+    /** Index of the first fp16 scale of (group, block): the group's 8·L rows follow. */
+    default long scalesAt(int group, int block) {
+        return ((long) group * blocks() + block) * GROUP_ROWS;
+    }
+
+    @Override
+    default float scale(int row, int block) {
+        return Float.float16ToFloat(scales().getAtIndex(Numerics.I16, scalesAt(row / GROUP_ROWS, block) + row % GROUP_ROWS));
+    }
+
+    /**
+     * One row alone, with the kernels' operations in their order one lane's worth at a time: exactly what they give
+     * for this row. Slow (one fused multiply-add chain); the kernels take row ranges.
+     */
+    @Override
+    default float dot(int row, float[] x, int xOffset) {
+        float total = 0;
+        for (int b = 0, blocks = blocks(), cols = cols(); b < blocks; b++) {
+            float sum = 0;
+            for (int c = b * BLOCK, end = Math.min(cols, c + BLOCK); c < end; c++) {
+                sum = Math.fma(level(row, c), x[xOffset + c], sum);
+            }
+            total = Math.fma(sum, scale(row, b), total);
+        }
+        return total;
+    }
+
+    /** Rows [from, to) for one input, a group at a time. */
+    @Override
+    default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
+        for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
+            int first = g * GROUP_ROWS, begin = Math.max(from, first);
+            float[] sums = groupOneToken(g, x, xOffset, blockScales);
+            System.arraycopy(sums, begin - first, out, outOffset + begin, Math.min(to, first + GROUP_ROWS) - begin);
+        }
+    }
+
+    /**
+     * One token over one group, all blocks ({@link #blockStreamed}); returns this thread's buffer holding the
+     * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros, which add nothing
+     * (fma(0, 0, s) = s: a sum that starts at +0 is never -0), so every block is 32 columns.
+     */
+    private float[] groupOneToken(int group, float[] x, int xOffset, float[] blockScales) {
+        float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
+        Arrays.fill(totals, 0, GROUP_ROWS, 0f);
+        int cols = cols(), full = cols / BLOCK;
+        for (int b = 0; b < full; b++) {
+            blockStreamed(group, b, x, xOffset + b * BLOCK, totals, blockScales(group, b, blockScales));
+        }
+        if (full * BLOCK < cols) {
+            float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
+            Arrays.fill(padded, 0, BLOCK, 0f);
+            System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
+            blockStreamed(group, full, padded, 0, totals, blockScales(group, full, blockScales));
+        }
+        return totals;
+    }
+
+    /**
+     * Rows [from, to) for several inputs. A group's block is decoded to floats once (32 columns × 8·L rows, in L1),
+     * then two tokens at a time run over it: sixteen accumulators, each level vector loaded once for both tokens and
+     * each input value broadcast once for eight panels. The running totals of a group stay in a buffer between blocks.
+     */
+    @Override
+    default void dotRowRange(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                             int outStride) {
+        if (tokens == 1) {
+            dotRows(from, to, x, xOffset, out, outOffset);
+            return;
+        }
+        int cols = cols();
+        float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, BLOCK * GROUP_ROWS);
+        float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
+        float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
+        for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
+            Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
+            for (int b = 0, blocks = blocks(); b < blocks; b++) {
+                int width = Math.min(BLOCK, cols - b * BLOCK);
+                decodeBlock(g, b, width, decoded);
+                blockScales(g, b, blockScales);
+                int t = 0;
+                for (; t + 2 <= tokens; t += 2) {
+                    blockTwoTokens(decoded, blockScales, width, x, xOffset + t * cols + b * BLOCK,
+                            xOffset + (t + 1) * cols + b * BLOCK, totals, t * GROUP_ROWS);
+                }
+                if (t < tokens) {
+                    blockOneToken(decoded, blockScales, width, x, xOffset + t * cols + b * BLOCK, totals, t * GROUP_ROWS);
+                }
+            }
+            int first = g * GROUP_ROWS;
+            for (int t = 0; t < tokens; t++) {
+                for (int r = Math.max(from, first), end = Math.min(to, first + GROUP_ROWS); r < end; r++) {
+                    out[outOffset + r + t * outStride] = totals[t * GROUP_ROWS + r - first];
+                }
+            }
+        }
+    }
+
+    /** Scales of (group, block) as floats, panel n's at {@code dst[n·L]}: the fp16 bits moved into a float's place. */
+    private float[] blockScales(int group, int block, float[] dst) {
+        long at = 2 * scalesAt(group, block);
+        MemorySegment scales = scales();
+        for (int n = 0; n < 8; n++) {
+            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0);
+            h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+                    .reinterpretAsFloats().mul(FP16_EXPONENT_SHIFT).intoArray(dst, n * L);
+        }
+        return dst;
+    }
+
+    /**
+     * Two tokens over one decoded block of a group, added to their running totals ({@code totals[at ...]} and
+     * {@code totals[at + 8·L ...]}): the many-token kernel, with the decode kernel's operations for each token.
+     */
+    static void blockTwoTokens(float[] decoded, float[] blockScales, int width, float[] x, int xa, int xb,
+                                       float[] totals, int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        for (int k = 0; k < width; k++) {
+            int o = k * GROUP_ROWS;
+            FloatVector va = FloatVector.broadcast(F, x[xa + k]), vb = FloatVector.broadcast(F, x[xb + k]);
+            FloatVector l;
+            l = FloatVector.fromArray(F, decoded, o);
+            a0 = l.fma(va, a0);
+            b0 = l.fma(vb, b0);
+            l = FloatVector.fromArray(F, decoded, o + L);
+            a1 = l.fma(va, a1);
+            b1 = l.fma(vb, b1);
+            l = FloatVector.fromArray(F, decoded, o + 2 * L);
+            a2 = l.fma(va, a2);
+            b2 = l.fma(vb, b2);
+            l = FloatVector.fromArray(F, decoded, o + 3 * L);
+            a3 = l.fma(va, a3);
+            b3 = l.fma(vb, b3);
+            l = FloatVector.fromArray(F, decoded, o + 4 * L);
+            a4 = l.fma(va, a4);
+            b4 = l.fma(vb, b4);
+            l = FloatVector.fromArray(F, decoded, o + 5 * L);
+            a5 = l.fma(va, a5);
+            b5 = l.fma(vb, b5);
+            l = FloatVector.fromArray(F, decoded, o + 6 * L);
+            a6 = l.fma(va, a6);
+            b6 = l.fma(vb, b6);
+            l = FloatVector.fromArray(F, decoded, o + 7 * L);
+            a7 = l.fma(va, a7);
+            b7 = l.fma(vb, b7);
+        }
+        FloatVector s;
+        s = FloatVector.fromArray(F, blockScales, 0);
+        a0.fma(s, FloatVector.fromArray(F, totals, at + 0)).intoArray(totals, at + 0);
+        b0.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 0)).intoArray(totals, at + GROUP_ROWS + 0);
+        s = FloatVector.fromArray(F, blockScales, L);
+        a1.fma(s, FloatVector.fromArray(F, totals, at + L)).intoArray(totals, at + L);
+        b1.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + L)).intoArray(totals, at + GROUP_ROWS + L);
+        s = FloatVector.fromArray(F, blockScales, 2 * L);
+        a2.fma(s, FloatVector.fromArray(F, totals, at + 2 * L)).intoArray(totals, at + 2 * L);
+        b2.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 2 * L)).intoArray(totals, at + GROUP_ROWS + 2 * L);
+        s = FloatVector.fromArray(F, blockScales, 3 * L);
+        a3.fma(s, FloatVector.fromArray(F, totals, at + 3 * L)).intoArray(totals, at + 3 * L);
+        b3.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 3 * L)).intoArray(totals, at + GROUP_ROWS + 3 * L);
+        s = FloatVector.fromArray(F, blockScales, 4 * L);
+        a4.fma(s, FloatVector.fromArray(F, totals, at + 4 * L)).intoArray(totals, at + 4 * L);
+        b4.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 4 * L)).intoArray(totals, at + GROUP_ROWS + 4 * L);
+        s = FloatVector.fromArray(F, blockScales, 5 * L);
+        a5.fma(s, FloatVector.fromArray(F, totals, at + 5 * L)).intoArray(totals, at + 5 * L);
+        b5.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 5 * L)).intoArray(totals, at + GROUP_ROWS + 5 * L);
+        s = FloatVector.fromArray(F, blockScales, 6 * L);
+        a6.fma(s, FloatVector.fromArray(F, totals, at + 6 * L)).intoArray(totals, at + 6 * L);
+        b6.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 6 * L)).intoArray(totals, at + GROUP_ROWS + 6 * L);
+        s = FloatVector.fromArray(F, blockScales, 7 * L);
+        a7.fma(s, FloatVector.fromArray(F, totals, at + 7 * L)).intoArray(totals, at + 7 * L);
+        b7.fma(s, FloatVector.fromArray(F, totals, at + GROUP_ROWS + 7 * L)).intoArray(totals, at + GROUP_ROWS + 7 * L);
+    }
+
+    /** {@link #blockTwoTokens} for one token: an odd batch's last. */
+    static void blockOneToken(float[] decoded, float[] blockScales, int width, float[] x, int xa, float[] totals,
+                                      int at) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int k = 0; k < width; k++) {
+            int o = k * GROUP_ROWS;
+            FloatVector va = FloatVector.broadcast(F, x[xa + k]);
+            a0 = FloatVector.fromArray(F, decoded, o).fma(va, a0);
+            a1 = FloatVector.fromArray(F, decoded, o + L).fma(va, a1);
+            a2 = FloatVector.fromArray(F, decoded, o + 2 * L).fma(va, a2);
+            a3 = FloatVector.fromArray(F, decoded, o + 3 * L).fma(va, a3);
+            a4 = FloatVector.fromArray(F, decoded, o + 4 * L).fma(va, a4);
+            a5 = FloatVector.fromArray(F, decoded, o + 5 * L).fma(va, a5);
+            a6 = FloatVector.fromArray(F, decoded, o + 6 * L).fma(va, a6);
+            a7 = FloatVector.fromArray(F, decoded, o + 7 * L).fma(va, a7);
+        }
+        a0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, at + 0)).intoArray(totals, at + 0);
+        a1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, at + L)).intoArray(totals, at + L);
+        a2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, at + 2 * L)).intoArray(totals, at + 2 * L);
+        a3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, at + 3 * L)).intoArray(totals, at + 3 * L);
+        a4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, at + 4 * L)).intoArray(totals, at + 4 * L);
+        a5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, at + 5 * L)).intoArray(totals, at + 5 * L);
+        a6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, at + 6 * L)).intoArray(totals, at + 6 * L);
+        a7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, at + 7 * L)).intoArray(totals, at + 7 * L);
+    }
+}
