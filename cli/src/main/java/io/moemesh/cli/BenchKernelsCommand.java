@@ -3,6 +3,7 @@ package io.moemesh.cli;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Bf16Matrix;
+import io.moemesh.core.tensor.Bf16PanelMatrix;
 import io.moemesh.core.tensor.F32Matrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
@@ -54,10 +55,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
             new Shape("235b-attention", List.of(new Projection("q", 8192, 4096), new Projection("k", 512, 4096),
                     new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
 
-    static final List<String> FORMATS = List.of("bf16", "int8", "q4", "f32");
+    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32");
 
     @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,f32", paramLabel = "F[,F...]",
-            description = "Weight formats: bf16 (as Qwen stores them; 'stored' is a synonym), int8, q4, f32 (default ${DEFAULT-VALUE}).")
+            description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
+                    + "them), int8, q4, f32 (default ${DEFAULT-VALUE}).")
     List<String> formats;
 
     @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
@@ -138,9 +140,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     static String formatName(String name) {
         String f = name.strip().toLowerCase(java.util.Locale.ROOT);
-        f = f.equals("stored") ? "bf16" : f;
         if (!FORMATS.contains(f)) {
-            throw new IllegalArgumentException("--formats: unknown format '" + name + "' (known: " + FORMATS + ", stored = bf16)");
+            throw new IllegalArgumentException("--formats: unknown format '" + name + "' (known: " + FORMATS + ")");
         }
         return f;
     }
@@ -205,7 +206,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             List<Matrix> matrices = new ArrayList<>();
             for (String format : formats) {
                 matrices.add(format.equals("f32") ? toF32(small, arena)
-                        : WeightFormat.of(format.equals("bf16") ? "stored" : format).quantize(small, arena));
+                        : WeightFormat.of(format).quantize(small, arena));
             }
             float[] x = new float[8 * small.cols()];
             float[] out = new float[8 * small.rows()];
@@ -238,7 +239,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         List<Matrix> first = new ArrayList<>();
         for (Bf16Matrix m : base) {
             first.add(switch (format) {
-                case "bf16" -> m;
+                case "stored" -> m;
+                case "bf16" -> WeightFormat.BF16.quantize(m, arena);
                 case "f32" -> toF32(m, arena);
                 case "int8" -> WeightFormat.INT8.quantize(m, arena);
                 case "q4" -> WeightFormat.Q4.quantize(m, arena);
@@ -274,6 +276,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return switch (m) {
             case Bf16Matrix b -> new Bf16Matrix(dup(b.data(), arena), b.rows(), b.cols());
             case F32Matrix f -> new F32Matrix(dup(f.data(), arena), f.rows(), f.cols());
+            case Bf16PanelMatrix p -> p.copy(arena);
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
             default -> throw new IllegalStateException("no copy for " + m.format());

@@ -18,7 +18,7 @@ final class GatewayOptions {
     Path model;
 
     @Option(names = "--weights", paramLabel = "SPEC", defaultValue = "stored",
-            description = "Weight format at load: stored, int8 or q4, for every role or per role, e.g. "
+            description = "Weight format at load: stored, bf16, int8 or q4, for every role or per role, e.g. "
                     + "experts=q4,attention=int8 (default ${DEFAULT-VALUE}).")
     String weights;
 

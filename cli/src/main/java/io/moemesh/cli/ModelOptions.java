@@ -25,8 +25,9 @@ final class ModelOptions {
     String load;
 
     @Option(names = "--weights", paramLabel = "SPEC", defaultValue = "stored",
-            description = "Weight format at load: stored (as in the checkpoint; bf16 is a synonym), int8 (8.5 bits per "
-                    + "weight) or q4 (4.5 bits), for every role or per role, e.g. experts=q4,attention=int8,head=stored. "
+            description = "Weight format at load: stored (as in the checkpoint), bf16 (the same values laid out for the "
+                    + "kernels: faster with several tokens), int8 (8.5 bits per weight) or q4 (4.5 bits), for every role "
+                    + "or per role, e.g. experts=q4,attention=int8,head=bf16. "
                     + "Quantizing costs accuracy (see the README) and buys speed on memory-bound decode.")
     String weights;
 

@@ -22,7 +22,7 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * widened to floats as they are loaded. 34 bytes per 32 weights, as Q8_0: about half of bf16's traffic, error
  * ≤ scale / 2. GGUF's Q8_0 blocks ({@link Q8Matrix}) repack into it without loss.
  */
-public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements RowPanels {
+public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements ScaledPanels {
     /** A byte vector may be wider than a panel (two panels with 128-bit floats): the last column's loads need room. */
     private static final int SLACK = 64;
 

@@ -30,7 +30,7 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * weights. Weights inside the grid are within |scale| / 2; clipped ones are off by their distance to the grid's
  * end, under 2 · |scale|.
  */
-public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements RowPanels {
+public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements ScaledPanels {
     /** Rows of a group: eight panels, one per nibble of an int lane. */
     public static final int GROUP_ROWS = RowPanels.GROUP_ROWS;
     /** Bytes of one column of a group. */

@@ -1,48 +1,37 @@
 package io.moemesh.core.tensor;
 
-import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 import java.util.Arrays;
 
 import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 import static io.moemesh.core.tensor.QuantBlocks.F;
 
 /**
- * Block weights with rows interleaved in panels: our q4 ({@link Q4Matrix}) and int8 ({@link Int8Matrix}). With L
- * float lanes (16 with AVX-512, 8 with AVX2), rows come in groups of 8·L, eight panels of L rows; a layout stores,
- * for each group, block and column in that order, the levels of that column for the whole group, and the fp16
- * scales of each (group, block) as 8·L in a row in a second segment. Rows are padded to whole groups and columns to
- * whole blocks with level 0.
+ * Weights with rows interleaved in panels: our bf16 ({@link Bf16PanelMatrix}), int8 ({@link Int8Matrix}) and q4
+ * ({@link Q4Matrix}). With L float lanes (16 with AVX-512, 8 with AVX2), rows come in groups of 8·L, eight panels of
+ * L rows; a layout stores, for each group, block of 32 columns and column in that order, the values of that column
+ * for the whole group (int8 and q4 keep the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are
+ * padded to whole groups and columns to whole blocks with zeros.
  *
  * <p><b>Why.</b> The kernels multiply a column of 8·L levels by one broadcast input value, each lane accumulating its
  * own row: no lane sums at the end of a row, and the input costs one 4-byte broadcast per column instead of a
  * 64-byte load per 16 weights. Row by row, that input load bounded q4's kernel (a core here loads 64 bytes a cycle):
  * bench kernels q4 batch 1 went from 0.68 to 0.97 of the read bandwidth at two threads.
  *
- * <p><b>Order of the sums.</b> For each row: per block, s = Σ level·x by fused multiply-adds in ascending columns from
- * zero; then t = fma(s, scale, t) over the blocks in order. Every kernel (one token, many tokens, one row) does
+ * <p><b>Order of the sums.</b> For each row: per block, s = Σ value·x by fused multiply-adds in ascending columns from
+ * zero; then t = fma(s, scale, t) over the blocks in order (bf16's scale is 1). Every kernel (one token, many tokens, one row) does
  * exactly these operations for each row and token, so a token's results never depend on the batch it is in.
- * Here are the parts the layouts share: everything but reading levels.
+ * Here are the parts the layouts share: everything but reading values and scales.
  */
-sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
+sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix {
     int L = F.length();
     /** Rows of a group. */
     int GROUP_ROWS = 8 * L;
     VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    /** fp16 → float by bits: the magnitude's bits shifted into place read as a float are the value times 2^-112. */
-    float FP16_EXPONENT_SHIFT = 0x1p112f;
-
-    /** The fp16 scales, {@code [group][block][8·L rows]}. */
-    MemorySegment scales();
 
     /**
      * One token times the 32 columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
@@ -64,15 +53,14 @@ sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
         return QuantBlocks.blocks(cols());
     }
 
-    /** Index of the first fp16 scale of (group, block): the group's 8·L rows follow. */
-    default long scalesAt(int group, int block) {
-        return ((long) group * blocks() + block) * GROUP_ROWS;
-    }
+    /** The number a kernel multiplies for (row, col): a level, or the weight itself. */
+    float value(int row, int col);
 
-    @Override
-    default float scale(int row, int block) {
-        return Float.float16ToFloat(scales().getAtIndex(Numerics.I16, scalesAt(row / GROUP_ROWS, block) + row % GROUP_ROWS));
-    }
+    /** What a row's block sum is multiplied by: the block's scale, or 1. */
+    float blockScale(int row, int block);
+
+    /** {@link #blockScale} of (group, block) for the group's 8·L rows, panel n's at {@code n·L}, in dst or another. */
+    float[] blockScales(int group, int block, float[] dst);
 
     /**
      * One row alone, with the kernels' operations in their order one lane's worth at a time: exactly what they give
@@ -84,9 +72,9 @@ sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
         for (int b = 0, blocks = blocks(), cols = cols(); b < blocks; b++) {
             float sum = 0;
             for (int c = b * BLOCK, end = Math.min(cols, c + BLOCK); c < end; c++) {
-                sum = Math.fma(level(row, c), x[xOffset + c], sum);
+                sum = Math.fma(value(row, c), x[xOffset + c], sum);
             }
-            total = Math.fma(sum, scale(row, b), total);
+            total = Math.fma(sum, blockScale(row, b), total);
         }
         return total;
     }
@@ -146,19 +134,19 @@ sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
             for (int b = 0, blocks = blocks(); b < blocks; b++) {
                 int width = Math.min(BLOCK, cols - b * BLOCK);
                 decodeBlock(g, b, width, decoded);
-                blockScales(g, b, blockScales);
+                float[] scales = blockScales(g, b, blockScales);
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     int xa = xOffset + t * cols + b * BLOCK;
-                    blockFourTokens(decoded, blockScales, width, 0, x, xa, cols, totals, t * GROUP_ROWS);
-                    blockFourTokens(decoded, blockScales, width, 4, x, xa, cols, totals, t * GROUP_ROWS);
+                    blockFourTokens(decoded, scales, width, 0, x, xa, cols, totals, t * GROUP_ROWS);
+                    blockFourTokens(decoded, scales, width, 4, x, xa, cols, totals, t * GROUP_ROWS);
                 }
                 for (; t + 2 <= tokens; t += 2) {
-                    blockTwoTokens(decoded, blockScales, width, x, xOffset + t * cols + b * BLOCK,
+                    blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * BLOCK,
                             xOffset + (t + 1) * cols + b * BLOCK, totals, t * GROUP_ROWS);
                 }
                 if (t < tokens) {
-                    blockOneToken(decoded, blockScales, width, x, xOffset + t * cols + b * BLOCK, totals, t * GROUP_ROWS);
+                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * BLOCK, totals, t * GROUP_ROWS);
                 }
             }
             int first = g * GROUP_ROWS;
@@ -168,19 +156,6 @@ sealed interface RowPanels extends BlockLevels permits Q4Matrix, Int8Matrix {
                 }
             }
         }
-    }
-
-    /** Scales of (group, block) as floats, panel n's at {@code dst[n·L]}: the fp16 bits moved into a float's place. */
-    private float[] blockScales(int group, int block, float[] dst) {
-        long at = 2 * scalesAt(group, block);
-        MemorySegment scales = scales();
-        for (int n = 0; n < 8; n++) {
-            IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
-                    .convertShape(VectorOperators.S2I, I, 0);
-            h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                    .reinterpretAsFloats().mul(FP16_EXPONENT_SHIFT).intoArray(dst, n * L);
-        }
-        return dst;
     }
 
     /**

@@ -12,6 +12,8 @@ import java.util.Locale;
 public enum WeightFormat {
     /** As the checkpoint stores them: bf16 for Qwen's releases, fp8 blocks for the -FP8 ones. */
     STORED,
+    /** {@link Bf16PanelMatrix}: the checkpoint's bf16 values (others rounded to bf16), laid out for the kernels. */
+    BF16,
     /** {@link Int8Matrix}: 8.5 bits per weight. */
     INT8,
     /** {@link Q4Matrix}: 4.5 bits per weight. */
@@ -20,6 +22,7 @@ public enum WeightFormat {
     public static WeightFormat of(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
             case "stored" -> STORED;
+            case "bf16" -> BF16;
             case "int8" -> INT8;
             case "q4" -> Q4;
             default -> throw new IllegalArgumentException("unknown weight format '" + name + "' (known: "
@@ -31,6 +34,7 @@ public enum WeightFormat {
     public Matrix quantize(Matrix m, Arena arena) {
         return switch (this) {
             case STORED -> m;
+            case BF16 -> m instanceof Bf16PanelMatrix ? m : Bf16PanelMatrix.of(m, arena);
             case INT8 -> switch (m) {
                 case Int8Matrix q -> q;
                 case Q8Matrix q -> Int8Matrix.repack(q, arena);   // the same levels, laid out for our kernel

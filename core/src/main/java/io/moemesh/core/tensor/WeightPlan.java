@@ -40,9 +40,9 @@ public record WeightPlan(WeightFormat feedForward, WeightFormat attention, Weigh
 
     private static WeightFormat format(String name, String spec) {
         try {
-            return WeightFormat.of(name.equals("bf16") ? "stored" : name);
+            return WeightFormat.of(name);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--weights '" + spec + "': " + e.getMessage() + "; bf16 means stored");
+            throw new IllegalArgumentException("--weights '" + spec + "': " + e.getMessage());
         }
     }
 

@@ -57,6 +57,7 @@ class MatMulTest {
                 yield new Fp8BlockMatrix(s, rows, cols, scales, br, bc);
             }
             case "int8", "q4" -> WeightFormat.of(format).quantize(matrix("f32", rows, cols, r), ARENA);
+            case "bf16p" -> WeightFormat.BF16.quantize(matrix("bf16", rows, cols, r), ARENA);   // bf16 in row panels
             default -> throw new IllegalArgumentException(format);
         };
     }
@@ -65,7 +66,7 @@ class MatMulTest {
     @CsvSource({"f32,37,131,3", "bf16,37,131,1", "bf16,301,1027,5", "bf16,5,7,2", "f16,33,77,4", "fp8,200,333,3",
             "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2",
             // whole blocks and more rows than one run of scales converted together (16), the last run partial
-            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1"})
+            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -99,7 +100,7 @@ class MatMulTest {
     @CsvSource({"bf16,37,131,9", "bf16,64,256,4", "bf16,3,1027,6", "f32,17,45,5", "int8,37,45,7", "q4,33,200,8", "fp8,129,257,4",
             // from 8 tokens the block formats decode a row once for all tokens: rows of odd widths, token counts past 4s
             "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8",
-            "q4,41,256,8", "int8,35,128,9"})
+            "q4,41,256,8", "int8,35,128,9", "bf16p,37,131,9", "bf16p,3,1027,6", "bf16p,130,64,13"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -147,7 +148,8 @@ class MatMulTest {
      * 8 float lanes' worth) give exactly the whole product, for one token and several, with the outputs strided.
      */
     @ParameterizedTest
-    @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5"})
+    @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5",
+            "bf16p,300,200,1", "bf16p,300,45,6"})
     void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
         Matrix w = matrix(format, rows, cols, r);
@@ -172,7 +174,7 @@ class MatMulTest {
 
     /** Q, K and V in one pass give what three separate products give, for both kernels. */
     @ParameterizedTest
-    @CsvSource({"bf16,1", "bf16,6", "int8,3", "q4,1", "q4,5"})
+    @CsvSource({"bf16,1", "bf16,6", "int8,3", "q4,1", "q4,5", "bf16p,4"})
     void severalMatricesInOnePassEqualSeparateProducts(String format, int tokens) {
         SplittableRandom r = new SplittableRandom(tokens);
         Matrix[] ws = {matrix(format, 70, 131, r), matrix(format, 1, 131, r), matrix(format, 33, 131, r)};

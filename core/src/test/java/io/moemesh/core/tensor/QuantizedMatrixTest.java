@@ -220,6 +220,37 @@ class QuantizedMatrixTest {
     }
 
     /**
+     * {@code --weights bf16} lays the checkpoint's bf16 values out in row panels without changing one: every row
+     * reads back bit for bit, padding costs whole groups of rows and blocks of columns, and "stored" stays the
+     * checkpoint's own matrix.
+     */
+    @Test
+    void bf16PanelsKeepEveryStoredValue() {
+        int rows = 130, cols = 77;
+        SplittableRandom r = new SplittableRandom(5);
+        MemorySegment data = ARENA.allocate(rows * cols * 2L);
+        for (int i = 0; i < rows * cols; i++) {
+            data.setAtIndex(Numerics.I16, i, Numerics.floatToBf16((float) (r.nextGaussian() * Math.pow(10, -6 + 8 * r.nextDouble()))));
+        }
+        Bf16Matrix stored = new Bf16Matrix(data, rows, cols);
+        assertEquals(WeightFormat.BF16, WeightPlan.parse("bf16").formatFor("model.layers.0.mlp.experts.1.up_proj.weight"));
+        Matrix panels = WeightFormat.of("bf16").quantize(stored, ARENA);
+        assertTrue(panels instanceof Bf16PanelMatrix, panels.getClass().getSimpleName());
+        assertEquals("bf16", panels.format());
+        float[] expected = new float[cols], actual = new float[cols];
+        for (int row = 0; row < rows; row++) {
+            stored.row(row, expected, 0);
+            panels.row(row, actual, 0);
+            for (int c = 0; c < cols; c++) {
+                assertEquals(Float.floatToIntBits(expected[c]), Float.floatToIntBits(actual[c]), "[" + row + "][" + c + "]");
+            }
+        }
+        int groups = (rows + Q4Matrix.GROUP_ROWS - 1) / Q4Matrix.GROUP_ROWS;
+        assertEquals(groups * Q4Matrix.GROUP_ROWS * 96L * 2, panels.bytes());
+        assertEquals(stored, WeightFormat.STORED.quantize(stored, ARENA));
+    }
+
+    /**
      * q4's kernels convert fp16 scales eight vectors at a time by moving bits (no fp16 conversion in the Vector
      * API): every finite fp16, subnormals and both zeros included, must come out as Float.float16ToFloat gives it.
      * Each row is one Q4_0 block with that scale and level 1 in column 0, times x = (1, 0, ...): the product is

@@ -1,0 +1,183 @@
+package io.moemesh.core.tensor;
+
+import io.moemesh.core.weights.Numerics;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
+import static io.moemesh.core.tensor.QuantBlocks.F;
+
+/**
+ * bf16 weights in row panels ({@code --weights bf16}): the checkpoint's bf16 values, each exactly as stored,
+ * interleaved for the kernels ({@link RowPanels}): a group's column is its 8·L rows' values in row order, 2 bytes
+ * each. Weights stored in another format (fp8 blocks, f16, f32) are rounded to bf16 (to nearest, ties to even).
+ * Against the checkpoint's own row-major layout ({@code --weights stored}, {@link Bf16Matrix}) the same bytes are read
+ * per token, and the many-token kernels share each loaded value between four tokens.
+ */
+public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements RowPanels {
+    /** Bytes of one panel's column: L values. */
+    private static final int PANEL_BYTES = 2 * L;
+    /** Bytes of one column of a group. */
+    private static final int COLUMN_BYTES = 8 * PANEL_BYTES;
+    /** bf16 has no scales: every block sum is multiplied by 1, which is exact. */
+    private static final float[] ONES = ones();
+
+    private static float[] ones() {
+        float[] ones = new float[GROUP_ROWS];
+        Arrays.fill(ones, 1f);
+        return ones;
+    }
+
+    /** The same weights over copies of the memory. */
+    public Bf16PanelMatrix copy(Arena arena) {
+        return new Bf16PanelMatrix(arena.allocate(data.byteSize(), 64).copyFrom(data), rows, cols);
+    }
+
+    /** {@code source}'s weights as bf16 in panels: exact for bf16 sources. */
+    public static Bf16PanelMatrix of(Matrix source, Arena arena) {
+        int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
+        int groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
+        MemorySegment data = arena.allocate((long) groups * width * COLUMN_BYTES, 64);   // zeroed: padding is 0
+        QuantBlocks.forRows(groups, data, (firstGroup, endGroup) -> {
+            float[][] values = new float[GROUP_ROWS][width];
+            for (int g = firstGroup; g < endGroup; g++) {
+                for (int within = 0; within < GROUP_ROWS; within++) {
+                    int r = g * GROUP_ROWS + within;
+                    Arrays.fill(values[within], 0f);
+                    if (r < rows) {
+                        source.row(r, values[within], 0);
+                    }
+                }
+                long at = (long) g * width * COLUMN_BYTES;
+                for (int c = 0; c < width; c++) {
+                    for (int within = 0; within < GROUP_ROWS; within++, at += 2) {
+                        data.set(Numerics.I16, at, Numerics.floatToBf16(values[within][c]));
+                    }
+                }
+            }
+        });
+        return new Bf16PanelMatrix(data, rows, cols);
+    }
+
+    @Override
+    public long bytes() {
+        return data.byteSize();
+    }
+
+    @Override
+    public String format() {
+        return "bf16";
+    }
+
+    /** Byte offset of column {@code col}'s values in group {@code group}: the group's rows in order. */
+    private long columnAt(int group, int col) {
+        return ((long) group * blocks() * BLOCK + col) * COLUMN_BYTES;
+    }
+
+    @Override
+    public float value(int row, int col) {
+        return Numerics.bf16ToFloat(data.get(Numerics.I16, columnAt(row / GROUP_ROWS, col) + 2L * (row % GROUP_ROWS)));
+    }
+
+    @Override
+    public float blockScale(int row, int block) {
+        return 1f;
+    }
+
+    @Override
+    public float[] blockScales(int group, int block, float[] dst) {
+        return ONES;
+    }
+
+    /** Σ w·x in column order, in plain scalar Java: the reference the kernels are tested against. */
+    @Override
+    public float dotReference(int row, float[] x, int xOffset) {
+        float sum = 0;
+        for (int c = 0; c < cols; c++) {
+            sum += value(row, c) * x[xOffset + c];
+        }
+        return sum;
+    }
+
+    @Override
+    public void row(int row, float[] dst, int dstOffset) {
+        for (int c = 0; c < cols; c++) {
+            dst[dstOffset + c] = value(row, c);
+        }
+    }
+
+    @Override
+    public void decodeBlock(int group, int block, int width, float[] decoded) {
+        long at = columnAt(group, block * BLOCK);
+        for (int k = 0; k < width; k++, at += COLUMN_BYTES) {
+            for (int n = 0; n < 8; n++) {
+                ((IntVector) ShortVector.fromMemorySegment(S, data, at + (long) n * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                        .intoArray(decoded, k * GROUP_ROWS + n * L);
+            }
+        }
+    }
+
+    /**
+     * {@link RowPanels#blockStreamed}: each column is eight loads of L bf16 values, each widened to L floats (a
+     * bf16 is the top half of a float: widen, shift left 16), and one broadcast input value for the eight fused
+     * multiply-adds. Two columns a pass, written out, as q4's ({@link Q4Matrix#blockStreamed}).
+     */
+    @Override
+    public void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales) {
+        long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * COLUMN_BYTES;
+        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        FloatVector xk;
+        for (; at < end; at += 2 * COLUMN_BYTES, xo += 2) {
+            xk = FloatVector.broadcast(F, x[xo]);
+            s0 = ((IntVector) ShortVector.fromMemorySegment(S, data, at, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s0);
+            s1 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s1);
+            s2 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 2 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s2);
+            s3 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 3 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s3);
+            s4 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 4 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s4);
+            s5 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 5 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s5);
+            s6 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 6 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s6);
+            s7 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + 7 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s7);
+            xk = FloatVector.broadcast(F, x[xo + 1]);
+            s0 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s0);
+            s1 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s1);
+            s2 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 2 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s2);
+            s3 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 3 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s3);
+            s4 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 4 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s4);
+            s5 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 5 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s5);
+            s6 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 6 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s6);
+            s7 = ((IntVector) ShortVector.fromMemorySegment(S, data, at + COLUMN_BYTES + 7 * PANEL_BYTES, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(xk, s7);
+        }
+        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
+        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, L)).intoArray(totals, L);
+        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, 2 * L)).intoArray(totals, 2 * L);
+        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, 3 * L)).intoArray(totals, 3 * L);
+        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, 4 * L)).intoArray(totals, 4 * L);
+        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, 5 * L)).intoArray(totals, 5 * L);
+        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
+        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
+    }
+}
