@@ -49,6 +49,9 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
      */
     public static void forwardAll(SwiGluMlp[] mlps, int count, int[] rowStart, int[] rows, float[] x, float[] y,
                                   MatMul matMul) {
+        if (count == 0) {
+            return;   // every expert of the batch is computed elsewhere (a mesh's remote replicas)
+        }
         int[] intermediate = new int[count], hidden = new int[count], hStart = new int[count];
         long upMacs = 0, downMacs = 0;
         int maxTokens = 0, minTokens = Integer.MAX_VALUE, hRows = 0, maxIntermediate = 0;
