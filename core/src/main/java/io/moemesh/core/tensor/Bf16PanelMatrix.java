@@ -78,7 +78,7 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
 
     /** Byte offset of column {@code col}'s values in group {@code group}: the group's rows in order. */
     private long columnAt(int group, int col) {
-        return ((long) group * blocks() * BLOCK + col) * COLUMN_BYTES;
+        return columnIndex(group, col) * COLUMN_BYTES;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.moemesh.core.tensor;
 
-import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -9,7 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.function.Supplier;
 
 import static io.moemesh.core.tensor.QuantBlocks.B;
 import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
@@ -56,50 +55,22 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
 
     /** The same levels and scales in this layout: exact, for Q8_0 blocks read from a GGUF file. */
     public static Int8Matrix repack(Q8Matrix source, Arena arena) {
-        return pack(source.rows(), source.cols(), arena, () -> (r, levels, scales) -> {
-            for (int c = 0; c < source.cols(); c++) {
-                levels[c] = (byte) source.level(r, c);
-            }
-            for (int b = 0; b < scales.length; b++) {
-                scales[b] = Float.floatToFloat16(source.scale(r, b));
-            }
-        });
+        return pack(source.rows(), source.cols(), arena, ScaledPanels.exactly(source));
     }
 
-    /** Fills one row's levels (one per column) and fp16 scales (one per block). */
-    private interface RowLevels {
-        void fill(int row, byte[] levels, short[] scales);
-    }
-
-    private static Int8Matrix pack(int rows, int cols, Arena arena, java.util.function.Supplier<RowLevels> perThread) {
-        int blocks = QuantBlocks.blocks(cols), groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
-        MemorySegment packed = arena.allocate((long) groups * width * GROUP_ROWS + SLACK, 64);   // zeroed: padding is 0
-        MemorySegment scaleSegment = arena.allocate((long) groups * blocks * GROUP_ROWS * 2, 64);
-        QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
-            RowLevels source = perThread.get();
-            byte[][] levels = new byte[GROUP_ROWS][width];
-            short[] scales = new short[blocks];
-            for (int g = firstGroup; g < endGroup; g++) {
+    /** A group's column is its rows' bytes in order. */
+    private static Int8Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
+        int width = QuantBlocks.blocks(cols) * BLOCK;
+        MemorySegment packed = arena.allocate((long) (rows + GROUP_ROWS - 1) / GROUP_ROWS * width * GROUP_ROWS + SLACK, 64);
+        MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {
+            long at = (long) g * width * GROUP_ROWS;
+            for (int c = 0; c < width; c++) {
                 for (int within = 0; within < GROUP_ROWS; within++) {
-                    int r = g * GROUP_ROWS + within;
-                    Arrays.fill(levels[within], (byte) 0);
-                    if (r >= rows) {
-                        continue;
-                    }
-                    source.fill(r, levels[within], scales);
-                    for (int b = 0; b < blocks; b++) {
-                        scaleSegment.setAtIndex(Numerics.I16, ((long) g * blocks + b) * GROUP_ROWS + within, scales[b]);
-                    }
-                }
-                long at = (long) g * width * GROUP_ROWS;
-                for (int c = 0; c < width; c++) {
-                    for (int within = 0; within < GROUP_ROWS; within++) {
-                        packed.set(ValueLayout.JAVA_BYTE, at++, levels[within][c]);
-                    }
+                    out.set(ValueLayout.JAVA_BYTE, at++, levels[within][c]);
                 }
             }
         });
-        return new Int8Matrix(packed, scaleSegment, rows, cols);
+        return new Int8Matrix(packed, scales, rows, cols);
     }
 
     @Override
@@ -114,7 +85,7 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
 
     /** Byte offset of column {@code col}'s levels in group {@code group}: the group's rows in order. */
     private long columnAt(int group, int col) {
-        return ((long) group * blocks() * BLOCK + col) * GROUP_ROWS;
+        return columnIndex(group, col) * GROUP_ROWS;
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.moemesh.core.tensor;
 
-import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -9,7 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Arrays;
+import java.util.function.Supplier;
 
 import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 import static io.moemesh.core.tensor.QuantBlocks.F;
@@ -62,63 +61,28 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         });
     }
 
-    /**
-     * The same levels and scales in this layout: exact, for 4-bit blocks read from a GGUF file (Q4_0). An fp16
-     * scale survives the trip through float unchanged.
-     */
+    /** The same levels and scales in this layout: exact, for 4-bit blocks read from a GGUF file (Q4_0). */
     public static Q4Matrix repack(GgmlQ4Matrix source, Arena arena) {
-        return pack(source.rows(), source.cols(), arena, () -> (r, levels, scales) -> {
-            for (int c = 0; c < source.cols(); c++) {
-                levels[c] = (byte) source.level(r, c);
-            }
-            for (int b = 0; b < scales.length; b++) {
-                scales[b] = Float.floatToFloat16(source.scale(r, b));
-            }
-        });
+        return pack(source.rows(), source.cols(), arena, ScaledPanels.exactly(source));
     }
 
-    /** Fills one row's levels (one per column) and fp16 scales (one per block). */
-    private interface RowLevels {
-        void fill(int row, byte[] levels, short[] scales);
-    }
-
-    private static Q4Matrix pack(int rows, int cols, Arena arena, java.util.function.Supplier<RowLevels> perThread) {
-        int blocks = QuantBlocks.blocks(cols), groups = groups(rows), width = blocks * BLOCK;
-        MemorySegment packed = arena.allocate((long) groups * width * COLUMN_BYTES, 64);   // zeroed: padding is level 0
-        MemorySegment scaleSegment = arena.allocate((long) groups * blocks * GROUP_ROWS * 2, 64);
-        QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
-            RowLevels source = perThread.get();
-            byte[][] levels = new byte[GROUP_ROWS][width];
-            short[] scales = new short[blocks];
-            for (int g = firstGroup; g < endGroup; g++) {
-                for (int within = 0; within < GROUP_ROWS; within++) {
-                    int r = g * GROUP_ROWS + within;
-                    Arrays.fill(levels[within], (byte) 0);
-                    if (r >= rows) {
-                        continue;
+    /** A group's column is L ints: int lane l holds panel n's row l in nibble n. */
+    private static Q4Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
+        int width = QuantBlocks.blocks(cols) * BLOCK;
+        MemorySegment packed = arena.allocate((long) (rows + GROUP_ROWS - 1) / GROUP_ROWS * width * COLUMN_BYTES, 64);
+        MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {
+            long at = (long) g * width * COLUMN_BYTES;
+            for (int c = 0; c < width; c++) {
+                for (int lane = 0; lane < L; lane++, at += 4) {
+                    int word = 0;
+                    for (int n = 0; n < 8; n++) {
+                        word |= (levels[n * L + lane][c] & 0xF) << 4 * n;
                     }
-                    source.fill(r, levels[within], scales);
-                    for (int b = 0; b < blocks; b++) {
-                        scaleSegment.setAtIndex(Numerics.I16, ((long) g * blocks + b) * GROUP_ROWS + within, scales[b]);
-                    }
-                }
-                long at = (long) g * width * COLUMN_BYTES;
-                for (int c = 0; c < width; c++) {
-                    for (int lane = 0; lane < L; lane++, at += 4) {
-                        int word = 0;
-                        for (int n = 0; n < 8; n++) {
-                            word |= (levels[n * L + lane][c] & 0xF) << 4 * n;
-                        }
-                        packed.set(LANE, at, word);
-                    }
+                    out.set(LANE, at, word);
                 }
             }
         });
-        return new Q4Matrix(packed, scaleSegment, rows, cols);
-    }
-
-    private static int groups(int rows) {
-        return (rows + GROUP_ROWS - 1) / GROUP_ROWS;
+        return new Q4Matrix(packed, scales, rows, cols);
     }
 
     private static int level(float w, float scale) {
@@ -193,7 +157,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
 
     /** Byte offset of column {@code col}'s levels in group {@code group} (blocks are whole columns apart). */
     private long columnAt(int group, int col) {
-        return ((long) group * blocks() * BLOCK + col) * COLUMN_BYTES;
+        return columnIndex(group, col) * COLUMN_BYTES;
     }
 
     @Override

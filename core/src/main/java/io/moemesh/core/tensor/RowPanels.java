@@ -53,6 +53,11 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return QuantBlocks.blocks(cols());
     }
 
+    /** Index of column {@code col} of group {@code group} among all the groups' columns (blocks are whole columns). */
+    default long columnIndex(int group, int col) {
+        return (long) group * blocks() * BLOCK + col;
+    }
+
     /** The number a kernel multiplies for (row, col): a level, or the weight itself. */
     float value(int row, int col);
 

@@ -5,8 +5,13 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.function.Supplier;
+
+import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 
 /**
  * Row panels of integer levels with an fp16 scale per row and block: our int8 and q4. The scales of a (group, block)
@@ -54,5 +59,58 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
                     .reinterpretAsFloats().mul(FP16_EXPONENT_SHIFT).intoArray(dst, n * L);
         }
         return dst;
+    }
+
+    /** Fills one row's levels (one per column) and fp16 scales (one per block). */
+    interface RowLevels {
+        void fill(int row, byte[] levels, short[] scales);
+    }
+
+    /** Writes one group's levels ({@code levels[row within the group][column]}, zero-padded) into its layout. */
+    interface GroupWriter {
+        void write(int group, byte[][] levels, MemorySegment packed);
+    }
+
+    /** The levels and scales of a matrix already in blocks (GGUF's Q8_0, Q4_0), unchanged: fp16 survives float. */
+    static Supplier<RowLevels> exactly(BlockLevels source) {
+        return () -> (r, levels, scales) -> {
+            for (int c = 0; c < source.cols(); c++) {
+                levels[c] = (byte) source.level(r, c);
+            }
+            for (int b = 0; b < scales.length; b++) {
+                scales[b] = Float.floatToFloat16(source.scale(r, b));
+            }
+        };
+    }
+
+    /**
+     * Packs a matrix group by group on the engine's threads: each group's rows filled by {@code perThread}'s
+     * RowLevels (one per thread), the scales into the returned segment ({@code [group][block][8·L]}), the levels
+     * written by {@code writer} into {@code packed} (which arrives zeroed: padding is level 0). Returns the scales.
+     */
+    static MemorySegment pack(int rows, int cols, MemorySegment packed, Arena arena, Supplier<RowLevels> perThread,
+                              GroupWriter writer) {
+        int blocks = QuantBlocks.blocks(cols), groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
+        MemorySegment scaleSegment = arena.allocate((long) groups * blocks * GROUP_ROWS * 2, 64);
+        QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
+            RowLevels source = perThread.get();
+            byte[][] levels = new byte[GROUP_ROWS][width];
+            short[] scales = new short[blocks];
+            for (int g = firstGroup; g < endGroup; g++) {
+                for (int within = 0; within < GROUP_ROWS; within++) {
+                    int r = g * GROUP_ROWS + within;
+                    Arrays.fill(levels[within], (byte) 0);
+                    if (r >= rows) {
+                        continue;
+                    }
+                    source.fill(r, levels[within], scales);
+                    for (int b = 0; b < blocks; b++) {
+                        scaleSegment.setAtIndex(Numerics.I16, ((long) g * blocks + b) * GROUP_ROWS + within, scales[b]);
+                    }
+                }
+                writer.write(g, levels, packed);
+            }
+        });
+        return scaleSegment;
     }
 }
