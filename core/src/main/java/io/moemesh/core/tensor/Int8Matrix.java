@@ -31,26 +31,23 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
                 arena.allocate(scales.byteSize(), 64).copyFrom(scales), rows, cols);
     }
 
+    /** Per block: scale = max|w| / 127 rounded up to an fp16, level = w / scale rounded. */
     public static Int8Matrix quantize(Matrix source, Arena arena) {
-        return pack(source.rows(), source.cols(), arena, () -> {
-            float[] w = new float[source.cols()];
-            return (r, levels, scales) -> {
-                source.row(r, w, 0);
-                for (int b = 0; b < scales.length; b++) {
-                    int from = b * BLOCK, to = Math.min(w.length, from + BLOCK);
-                    QuantBlocks.requireFinite(w, from, to, r);
-                    float max = 0;
-                    for (int c = from; c < to; c++) {
-                        max = Math.max(max, Math.abs(w[c]));
-                    }
-                    scales[b] = QuantBlocks.fp16AtLeast(max / 127);
-                    float scale = Float.float16ToFloat(scales[b]);
-                    for (int c = from; c < to; c++) {
-                        levels[c] = (byte) (scale == 0 ? 0 : Math.clamp(Math.round(w[c] / scale), -127, 127));
-                    }
+        return pack(source.rows(), source.cols(), arena, ScaledPanels.quantizing(source, new BlockRule() {
+            @Override
+            public short scale(float[] w, int from, int to) {
+                float max = 0;
+                for (int c = from; c < to; c++) {
+                    max = Math.max(max, Math.abs(w[c]));
                 }
-            };
-        });
+                return QuantBlocks.fp16AtLeast(max / 127);
+            }
+
+            @Override
+            public int level(float w, float scale) {
+                return scale == 0 ? 0 : Math.clamp(Math.round(w / scale), -127, 127);
+            }
+        }));
     }
 
     /** The same levels and scales in this layout: exact, for Q8_0 blocks read from a GGUF file. */

@@ -44,21 +44,17 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     }
 
     public static Q4Matrix quantize(Matrix source, Arena arena) {
-        return pack(source.rows(), source.cols(), arena, () -> {
-            float[] w = new float[source.cols()];
-            return (r, levels, scales) -> {
-                source.row(r, w, 0);
-                for (int b = 0; b < scales.length; b++) {
-                    int from = b * BLOCK, to = Math.min(w.length, from + BLOCK);
-                    QuantBlocks.requireFinite(w, from, to, r);
-                    scales[b] = bestScale(w, from, to);
-                    float scale = Float.float16ToFloat(scales[b]);
-                    for (int c = from; c < to; c++) {
-                        levels[c] = (byte) level(w[c], scale);
-                    }
-                }
-            };
-        });
+        return pack(source.rows(), source.cols(), arena, ScaledPanels.quantizing(source, new BlockRule() {
+            @Override
+            public short scale(float[] w, int from, int to) {
+                return bestScale(w, from, to);
+            }
+
+            @Override
+            public int level(float w, float scale) {
+                return Q4Matrix.level(w, scale);
+            }
+        }));
     }
 
     /** The same levels and scales in this layout: exact, for 4-bit blocks read from a GGUF file (Q4_0). */

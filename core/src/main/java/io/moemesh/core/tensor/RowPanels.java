@@ -16,15 +16,15 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * for the whole group (int8 and q4 keep the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are
  * padded to whole groups and columns to whole blocks with zeros.
  *
- * <p><b>Why.</b> The kernels multiply a column of 8·L levels by one broadcast input value, each lane accumulating its
+ * <p><b>Why.</b> The kernels multiply a column of 8·L values by one broadcast input value, each lane accumulating its
  * own row: no lane sums at the end of a row, and the input costs one 4-byte broadcast per column instead of a
  * 64-byte load per 16 weights. Row by row, that input load bounded q4's kernel (a core here loads 64 bytes a cycle):
  * bench kernels q4 batch 1 went from 0.68 to 0.97 of the read bandwidth at two threads.
  *
  * <p><b>Order of the sums.</b> For each row: per block, s = Σ value·x by fused multiply-adds in ascending columns from
- * zero; then t = fma(s, scale, t) over the blocks in order (bf16's scale is 1). Every kernel (one token, many tokens, one row) does
- * exactly these operations for each row and token, so a token's results never depend on the batch it is in.
- * Here are the parts the layouts share: everything but reading values and scales.
+ * zero; then t = fma(s, scale, t) over the blocks in order (bf16's scale is 1, and fma(s, 1, t) = t + s). Every
+ * kernel (one token, many tokens, one row) does exactly these operations for each row and token, so a token's
+ * results never depend on the batch it is in. Here are the parts the layouts share: all but reading values and scales.
  */
 sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix {
     int L = F.length();
@@ -40,7 +40,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      */
     void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales);
 
-    /** The levels of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
+    /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
 
     /** Rows the kernels compute together: row ranges that start and end on a multiple of this waste nothing. */

@@ -71,6 +71,32 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
         void write(int group, byte[][] levels, MemorySegment packed);
     }
 
+    /** How a format quantizes a block: its fp16 scale, then each weight's level under it. */
+    interface BlockRule {
+        short scale(float[] w, int from, int to);
+
+        int level(float w, float scale);
+    }
+
+    /** {@code source}'s weights quantized block by block by {@code rule} (weights must be finite). */
+    static Supplier<RowLevels> quantizing(Matrix source, BlockRule rule) {
+        return () -> {
+            float[] w = new float[source.cols()];
+            return (r, levels, scales) -> {
+                source.row(r, w, 0);
+                for (int b = 0; b < scales.length; b++) {
+                    int from = b * BLOCK, to = Math.min(w.length, from + BLOCK);
+                    QuantBlocks.requireFinite(w, from, to, r);
+                    scales[b] = rule.scale(w, from, to);
+                    float scale = Float.float16ToFloat(scales[b]);
+                    for (int c = from; c < to; c++) {
+                        levels[c] = (byte) rule.level(w[c], scale);
+                    }
+                }
+            };
+        };
+    }
+
     /** The levels and scales of a matrix already in blocks (GGUF's Q8_0, Q4_0), unchanged: fp16 survives float. */
     static Supplier<RowLevels> exactly(BlockLevels source) {
         return () -> (r, levels, scales) -> {
