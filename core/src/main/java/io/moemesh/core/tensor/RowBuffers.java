@@ -19,13 +19,13 @@ final class RowBuffers {
     static final ThreadLocal<float[]> OTHER_ROW_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** Up to eight result vectors of {@link ScaledBlocks}' many-token kernels, whose lanes sum to the results. */
     static final ThreadLocal<float[]> EIGHT_SUMS = ThreadLocal.withInitial(() -> new float[8 * FloatVector.SPECIES_MAX.length()]);
-    /** One group's block of {@link Q4Matrix} levels as floats, for its many-token kernel. */
+    /** One group's block of {@link RowPanels} values as floats, for their many-token kernel. */
     static final ThreadLocal<float[]> GROUP_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
-    /** One group's block scales as floats ({@link Q4Matrix}). */
+    /** One group's block scales as floats ({@link RowPanels}). */
     static final ThreadLocal<float[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new float[0]);
-    /** A partial last block of inputs padded with zeros ({@link Q4Matrix}'s decode kernel). */
+    /** A partial last block of inputs padded with zeros ({@link RowPanels}' decode kernel). */
     static final ThreadLocal<float[]> PADDED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
-    /** One group's running totals for each token of a batch ({@link Q4Matrix}). */
+    /** One group's running totals for each token of a batch ({@link RowPanels}). */
     static final ThreadLocal<float[]> GROUP_TOTALS = ThreadLocal.withInitial(() -> new float[0]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);

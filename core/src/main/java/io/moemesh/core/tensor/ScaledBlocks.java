@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Block weights stored row by row: our int8 and llama.cpp's Q8_0 and Q4_0. They share the kernel's shape — Σ over
  * blocks of scale · (Σ level·x), one multiply by the scale per block, blocks alternating between two accumulators so
  * two FMA chains are in flight. A layout says only where a block's levels and scale are, and how its levels meet x
- * in vector lanes. (Our q4, {@link Q4Matrix}, interleaves rows instead and has a kernel of its own.)
+ * in vector lanes. (Our bf16, int8 and q4 interleave rows instead and have kernels of their own: {@link RowPanels}.)
  */
 sealed interface ScaledBlocks extends BlockLevels permits Q8Matrix, GgmlQ4Matrix {
 
