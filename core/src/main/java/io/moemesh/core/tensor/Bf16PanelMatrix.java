@@ -43,7 +43,7 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
     /** {@code source}'s weights as bf16 in panels: exact for bf16 sources. */
     public static Bf16PanelMatrix of(Matrix source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
-        int groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
+        int groups = RowPanels.groups(rows), width = blocks * BLOCK;
         MemorySegment data = arena.allocate((long) groups * width * COLUMN_BYTES, 64);   // zeroed: padding is 0
         QuantBlocks.forRows(groups, data, (firstGroup, endGroup) -> {
             float[][] values = new float[GROUP_ROWS][width];

@@ -58,7 +58,7 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
     /** A group's column is its rows' bytes in order. */
     private static Int8Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
-        MemorySegment packed = arena.allocate((long) (rows + GROUP_ROWS - 1) / GROUP_ROWS * width * GROUP_ROWS + SLACK, 64);
+        MemorySegment packed = arena.allocate((long) RowPanels.groups(rows) * width * GROUP_ROWS + SLACK, 64);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {
             long at = (long) g * width * GROUP_ROWS;
             for (int c = 0; c < width; c++) {

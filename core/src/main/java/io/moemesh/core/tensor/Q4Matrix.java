@@ -65,7 +65,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     /** A group's column is L ints: int lane l holds panel n's row l in nibble n. */
     private static Q4Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
-        MemorySegment packed = arena.allocate((long) (rows + GROUP_ROWS - 1) / GROUP_ROWS * width * COLUMN_BYTES, 64);
+        MemorySegment packed = arena.allocate((long) RowPanels.groups(rows) * width * COLUMN_BYTES, 64);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {
             long at = (long) g * width * COLUMN_BYTES;
             for (int c = 0; c < width; c++) {

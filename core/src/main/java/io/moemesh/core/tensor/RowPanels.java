@@ -53,6 +53,11 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return QuantBlocks.blocks(cols());
     }
 
+    /** Groups of 8·L rows that {@code rows} rows take, the last one padded. */
+    static int groups(int rows) {
+        return (rows + GROUP_ROWS - 1) / GROUP_ROWS;
+    }
+
     /** Index of column {@code col} of group {@code group} among all the groups' columns (blocks are whole columns). */
     default long columnIndex(int group, int col) {
         return (long) group * blocks() * BLOCK + col;

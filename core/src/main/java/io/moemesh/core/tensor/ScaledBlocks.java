@@ -4,10 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Block weights stored row by row: our int8 and llama.cpp's Q8_0 and Q4_0. They share the kernel's shape — Σ over
- * blocks of scale · (Σ level·x), one multiply by the scale per block, blocks alternating between two accumulators so
- * two FMA chains are in flight. A layout says only where a block's levels and scale are, and how its levels meet x
- * in vector lanes. (Our bf16, int8 and q4 interleave rows instead and have kernels of their own: {@link RowPanels}.)
+ * Block weights stored row by row: llama.cpp's Q8_0 and Q4_0 as GGUF stores them, read in place. They share the
+ * kernel's shape — Σ over blocks of scale · (Σ level·x), one multiply by the scale per block, blocks alternating
+ * between two accumulators so two FMA chains are in flight. A layout says only where a block's levels and scale are,
+ * and how its levels meet x in vector lanes. (Our bf16, int8 and q4 interleave rows instead and have kernels of
+ * their own: {@link RowPanels}.)
  */
 sealed interface ScaledBlocks extends BlockLevels permits Q8Matrix, GgmlQ4Matrix {
 

@@ -116,7 +116,7 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
      */
     static MemorySegment pack(int rows, int cols, MemorySegment packed, Arena arena, Supplier<RowLevels> perThread,
                               GroupWriter writer) {
-        int blocks = QuantBlocks.blocks(cols), groups = (rows + GROUP_ROWS - 1) / GROUP_ROWS, width = blocks * BLOCK;
+        int blocks = QuantBlocks.blocks(cols), groups = RowPanels.groups(rows), width = blocks * BLOCK;
         MemorySegment scaleSegment = arena.allocate((long) groups * blocks * GROUP_ROWS * 2, 64);
         QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
             RowLevels source = perThread.get();
