@@ -205,8 +205,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             Bf16Matrix small = randomBf16(new Shape("prewarm", List.of(new Projection("w", 256, 1024))), arena).getFirst();
             List<Matrix> matrices = new ArrayList<>();
             for (String format : formats) {
-                matrices.add(format.equals("f32") ? toF32(small, arena)
-                        : WeightFormat.of(format).quantize(small, arena));
+                matrices.add(inFormat(small, format, arena));
             }
             float[] x = new float[8 * small.cols()];
             float[] out = new float[8 * small.rows()];
@@ -238,14 +237,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     private List<List<Matrix>> copies(List<Bf16Matrix> base, String format, Arena arena) {
         List<Matrix> first = new ArrayList<>();
         for (Bf16Matrix m : base) {
-            first.add(switch (format) {
-                case "stored" -> m;
-                case "bf16" -> WeightFormat.BF16.quantize(m, arena);
-                case "f32" -> toF32(m, arena);
-                case "int8" -> WeightFormat.INT8.quantize(m, arena);
-                case "q4" -> WeightFormat.Q4.quantize(m, arena);
-                default -> throw new IllegalArgumentException(format);
-            });
+            first.add(inFormat(m, format, arena));
         }
         long perCopy = bytes(first);
         int count = (int) Math.max(1, ((long) workingSetMb() << 20) / perCopy + 1);
@@ -255,6 +247,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
             copies.add(first.stream().map(m -> copy(m, arena)).toList());
         }
         return copies;
+    }
+
+    /** A benchmark format: f32, or what {@code --weights} of that name loads (stored, bf16, int8, q4). */
+    private static Matrix inFormat(Bf16Matrix m, String format, Arena arena) {
+        return format.equals("f32") ? toF32(m, arena) : WeightFormat.of(format).quantize(m, arena);
     }
 
     private static long bytes(List<Matrix> set) {
