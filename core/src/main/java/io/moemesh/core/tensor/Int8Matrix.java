@@ -107,9 +107,9 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
      * q4's ({@link Q4Matrix#blockStreamed}).
      */
     @Override
-    public void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales) {
+    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
+        FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector xk;
         for (; at < end; at += 2 * GROUP_ROWS, xo += 2) {
             xk = FloatVector.broadcast(F, x[xo]);

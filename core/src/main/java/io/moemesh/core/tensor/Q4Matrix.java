@@ -18,9 +18,14 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * row and block of 32 columns, as llama.cpp's Q4_0 — but with rows interleaved in panels ({@link RowPanels}).
  *
  * <p><b>Layout.</b> A group's column is one vector of L ints: int lane l holds panel n's row l in bits 4n..4n+3, as
- * 4-bit two's complement. Panel n's levels are then a shift left (nibble n to the top), an arithmetic shift right by
- * 28 and a conversion: three operations per L weights, where Q4_0's byte layout needs a mask, a subtraction of 8
- * and a byte-to-int widening on the shuffle port besides the conversion. 4.5 bits per weight, as Q4_0.
+ * u = level + 8 ∈ [0, 15]. The kernels do not convert u: one rotation brings panel n's nibble to the top of a float's
+ * mantissa and one bitwise select (and, or) sets the exponent of 1, which reads as the float v = 1 + u/16, exactly.
+ * So level = 16·(v − 1.5), and a block's Σ level·x = 16·(−1.5·Σx + Σ v·x): the kernels start each block's sum from
+ * −1.5·Σx ({@link #valueOffset}; Σx once per call and token) and multiply it by 16·scale ({@link #levelsPerValue}).
+ * Three vector operations per L weights with the multiply-add, where shifting the level out and converting it to
+ * float took four, and Q4_0's byte layout five (mask, subtract 8, widen on the shuffle port, convert). Summing
+ * v ≈ 1.5 instead of the level costs a few low bits of the sum: far below the 4-bit grid's step. 4.5 bits per
+ * weight, as Q4_0.
  *
  * <p><b>Scales.</b> The grid [-8, 7] · scale is lopsided, so the scale is signed to put the extra level on the side
  * of the block's largest-magnitude weight m. Q4_0 takes scale = -m / 8. We try -m / k for k from 7 (nothing
@@ -34,6 +39,10 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     public static final int GROUP_ROWS = RowPanels.GROUP_ROWS;
     /** Bytes of one column of a group. */
     private static final int COLUMN_BYTES = 4 * L;
+    /** The nibble's bits at the top of a float's mantissa (bits 19..22), and the exponent of 1.0f. */
+    private static final int MANTISSA_NIBBLE = 0xF << 19, ONE = 0x3F800000;
+    /** The value of level 0: 1 + 8/16. */
+    private static final float MIDDLE = 1.5f;
     private static final ValueLayout.OfInt LANE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Grid steps the largest weight may span; Q4_0's 8 first, so it wins ties. */
     private static final float[] STEPS_FOR_MAX = {8f, 9f, 8.75f, 8.5f, 8.25f, 7.75f, 7.5f, 7.25f, 7f};
@@ -72,7 +81,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
                 for (int lane = 0; lane < L; lane++, at += 4) {
                     int word = 0;
                     for (int n = 0; n < 8; n++) {
-                        word |= (levels[n * L + lane][c] & 0xF) << 4 * n;
+                        word |= (levels[n * L + lane][c] + 8) << 4 * n;
                     }
                     out.set(LANE, at, word);
                 }
@@ -158,12 +167,41 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
 
     @Override
     public int level(int row, int col) {
-        int within = row % GROUP_ROWS;
-        int word = levels.get(LANE, columnAt(row / GROUP_ROWS, col) + 4L * (within % L));
-        return word << 28 - 4 * (within / L) >> 28;
+        return nibble(row, col) - 8;
     }
 
-    /** The levels of the first {@code width} columns of (group, block) as floats, column k's group at k·8·L. */
+    private int nibble(int row, int col) {
+        int within = row % GROUP_ROWS;
+        int word = levels.get(LANE, columnAt(row / GROUP_ROWS, col) + 4L * (within % L));
+        return word >>> 4 * (within / L) & 0xF;
+    }
+
+    /** What the kernels multiply: 1 + u/16, the nibble u = level + 8 under the exponent of 1. */
+    @Override
+    public float value(int row, int col) {
+        return Float.intBitsToFloat(ONE | nibble(row, col) << 19);
+    }
+
+    @Override
+    public float levelsPerValue() {
+        return 16;
+    }
+
+    /** The values are 1 + (level + 8)/16: level/16 = value − 1.5. */
+    @Override
+    public float valueOffset() {
+        return MIDDLE;
+    }
+
+    /**
+     * Panel n's values from a column's L ints: nibble n rotated to the mantissa's top (bits 4n.. to 19..: left by
+     * 19 − 4n mod 32, one operation whichever the direction), under the exponent of 1.
+     */
+    private static FloatVector panel(IntVector q, int n) {
+        return q.lanewise(VectorOperators.ROL, 19 - 4 * n & 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats();
+    }
+
+    /** The values (1 + u/16) of the first {@code width} columns of (group, block), column k's group at k·8·L. */
     @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
@@ -171,47 +209,45 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
             IntVector q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
             int o = k * GROUP_ROWS;
             for (int n = 0; n < 8; n++) {
-                ((FloatVector) q.lanewise(VectorOperators.LSHL, 28 - 4 * n).lanewise(VectorOperators.ASHR, 28)
-                        .castShape(F, 0)).intoArray(decoded, o + n * L);
+                panel(q, n).intoArray(decoded, o + n * L);
             }
         }
     }
 
     /**
-     * {@link RowPanels#blockStreamed}: each column is one load of 8·L levels and one broadcast
-     * input value for eight fused multiply-adds, one per panel. Two columns a pass, written out: left to itself
-     * the JIT unrolled the one-column loop eight or more times and the loop then read memory at half the speed
+     * {@link RowPanels#blockStreamed}: each column is one load of 8·L nibbles and one broadcast input value for
+     * eight panels of a rotation, a bitwise select and a fused multiply-add ({@link #panel}'s written out). Two columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the loop then read memory at half the speed
      * (from L2 it made no difference; measured at one thread, 768 × 2048 from memory: 10 GB/s unrolled by the JIT,
      * 22 two or four columns a pass). Small on purpose: a group-long method with four columns a pass sometimes
      * failed C1's profiling compile (out of virtual registers), and stuck in its first tier it ran 100x slower.
      */
     @Override
-    public void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales) {
+    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + BLOCK * COLUMN_BYTES;
-        FloatVector s0 = FloatVector.zero(F), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        IntVector q;
+        FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector xk;
+        IntVector q;
         for (; at < end; at += 2 * COLUMN_BYTES, xo += 2) {
             q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
             xk = FloatVector.broadcast(F, x[xo]);
-            s0 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s0);
-            s1 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s1);
-            s2 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 20).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s2);
-            s3 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s3);
-            s4 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s4);
-            s5 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s5);
-            s6 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s6);
-            s7 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s7);
+            s0 = q.lanewise(VectorOperators.ROL, 19).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s0);
+            s1 = q.lanewise(VectorOperators.ROL, 15).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s1);
+            s2 = q.lanewise(VectorOperators.ROL, 11).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s2);
+            s3 = q.lanewise(VectorOperators.ROL, 7).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s3);
+            s4 = q.lanewise(VectorOperators.ROL, 3).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s4);
+            s5 = q.lanewise(VectorOperators.ROL, 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s5);
+            s6 = q.lanewise(VectorOperators.ROL, 27).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s6);
+            s7 = q.lanewise(VectorOperators.ROL, 23).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s7);
             q = IntVector.fromMemorySegment(I, levels, at + COLUMN_BYTES, ByteOrder.LITTLE_ENDIAN);
             xk = FloatVector.broadcast(F, x[xo + 1]);
-            s0 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s0);
-            s1 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s1);
-            s2 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 20).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s2);
-            s3 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s3);
-            s4 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s4);
-            s5 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s5);
-            s6 = ((FloatVector) q.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s6);
-            s7 = ((FloatVector) q.lanewise(VectorOperators.ASHR, 28).castShape(F, 0)).fma(xk, s7);
+            s0 = q.lanewise(VectorOperators.ROL, 19).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s0);
+            s1 = q.lanewise(VectorOperators.ROL, 15).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s1);
+            s2 = q.lanewise(VectorOperators.ROL, 11).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s2);
+            s3 = q.lanewise(VectorOperators.ROL, 7).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s3);
+            s4 = q.lanewise(VectorOperators.ROL, 3).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s4);
+            s5 = q.lanewise(VectorOperators.ROL, 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s5);
+            s6 = q.lanewise(VectorOperators.ROL, 27).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s6);
+            s7 = q.lanewise(VectorOperators.ROL, 23).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s7);
         }
         s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0))
                 .intoArray(totals, 0);

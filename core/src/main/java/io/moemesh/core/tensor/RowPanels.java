@@ -22,7 +22,9 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * bench kernels q4 batch 1 went from 0.68 to 0.97 of the read bandwidth at two threads.
  *
  * <p><b>Order of the sums.</b> For each row: per block, s = Σ value·x by fused multiply-adds in ascending columns from
- * zero; then t = fma(s, scale, t) over the blocks in order (bf16's scale is 1, and fma(s, 1, t) = t + s). Every
+ * the block's start; then t = fma(s, scale, t) over the blocks in order (bf16's scale is 1, and fma(s, 1, t) = t + s).
+ * The start is zero, but for q4, whose values are offset ({@link #valueOffset}), −offset·Σx with the block's Σx from
+ * {@link BlockInputSums}, computed once per call for every token and block. Every
  * kernel (one token, many tokens, one row) does exactly these operations for each row and token, so a token's
  * results never depend on the batch it is in. Here are the parts the layouts share: all but reading values and scales.
  */
@@ -35,10 +37,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * One token times the 32 columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
-     * matrix's columns), each panel's sum times {@code blockScales} added to {@code totals[0 .. 8·L)}: the decode
-     * kernel, with the order of the sums above.
+     * matrix's columns), each panel's sum from {@code start} times {@code blockScales} added to
+     * {@code totals[0 .. 8·L)}: the decode kernel, with the order of the sums above.
      */
-    void blockStreamed(int group, int block, float[] x, int xo, float[] totals, float[] blockScales);
+    void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales);
 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
@@ -63,8 +65,22 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return (long) group * blocks() * BLOCK + col;
     }
 
-    /** The number a kernel multiplies for (row, col): a level, or the weight itself. */
+    /** The number a kernel multiplies for (row, col): a level, the weight itself, or q4's offset level. */
     float value(int row, int col);
+
+    /**
+     * What the values are offset by: the kernels sum Σ (value − offset)·x as −offset·Σx + Σ value·x, the first term
+     * the block's start. Zero but for q4, whose values are 1 + (level + 8)/16 (see {@link Q4Matrix}).
+     */
+    default float valueOffset() {
+        return 0;
+    }
+
+    /** Where a block's sums start for the inputs x[from, from + width): −offset·Σx, or 0 (never −0) without offset. */
+    private float blockStart(float[] x, int from, int width) {
+        float offset = valueOffset();
+        return offset == 0 ? 0 : -offset * BlockInputSums.scalar(x, from, width);
+    }
 
     /** What a row's block sum is multiplied by: the block's scale, or 1. */
     float blockScale(int row, int block);
@@ -80,8 +96,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     default float dot(int row, float[] x, int xOffset) {
         float total = 0;
         for (int b = 0, blocks = blocks(), cols = cols(); b < blocks; b++) {
-            float sum = 0;
-            for (int c = b * BLOCK, end = Math.min(cols, c + BLOCK); c < end; c++) {
+            int from = b * BLOCK, end = Math.min(cols, from + BLOCK);
+            float sum = blockStart(x, xOffset + from, end - from);
+            for (int c = from; c < end; c++) {
                 sum = Math.fma(value(row, c), x[xOffset + c], sum);
             }
             total = Math.fma(sum, blockScale(row, b), total);
@@ -93,9 +110,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     @Override
     default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
+        float[] starts = blockStarts(x, xOffset, 1);
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             int first = g * GROUP_ROWS, begin = Math.max(from, first);
-            float[] sums = groupOneToken(g, x, xOffset, blockScales);
+            float[] sums = groupOneToken(g, x, xOffset, starts, blockScales);
             System.arraycopy(sums, begin - first, out, outOffset + begin, Math.min(to, first + GROUP_ROWS) - begin);
         }
     }
@@ -105,20 +123,47 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros, which add nothing
      * (fma(0, 0, s) = s: a sum that starts at +0 is never -0), so every block is 32 columns.
      */
-    private float[] groupOneToken(int group, float[] x, int xOffset, float[] blockScales) {
+    private float[] groupOneToken(int group, float[] x, int xOffset, float[] starts, float[] blockScales) {
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
         Arrays.fill(totals, 0, GROUP_ROWS, 0f);
         int cols = cols(), full = cols / BLOCK;
         for (int b = 0; b < full; b++) {
-            blockStreamed(group, b, x, xOffset + b * BLOCK, totals, blockScales(group, b, blockScales));
+            blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, blockScales));
         }
         if (full * BLOCK < cols) {
             float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
             Arrays.fill(padded, 0, BLOCK, 0f);
             System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
-            blockStreamed(group, full, padded, 0, totals, blockScales(group, full, blockScales));
+            blockStreamed(group, full, padded, 0, starts[full], totals, blockScales(group, full, blockScales));
         }
         return totals;
+    }
+
+    /**
+     * The start of every block of {@code tokens} inputs (token t's block b at t·blocks + b), in this thread's buffer:
+     * {@link #blockStart}'s values, Σx vectorised ({@link BlockInputSums#of}), once per call rather than per group.
+     */
+    private float[] blockStarts(float[] x, int xOffset, int tokens) {
+        int cols = cols(), blocks = blocks(), full = cols / BLOCK;
+        float[] starts = RowBuffers.atLeast(RowBuffers.BLOCK_STARTS, tokens * blocks);
+        float offset = valueOffset();
+        if (offset == 0) {
+            Arrays.fill(starts, 0, tokens * blocks, 0f);
+            return starts;
+        }
+        for (int t = 0; t < tokens; t++) {
+            int at = xOffset + t * cols;
+            for (int b = 0; b < full; b++) {
+                starts[t * blocks + b] = -offset * BlockInputSums.of(x, at + b * BLOCK);
+            }
+            if (full < blocks) {
+                float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
+                Arrays.fill(padded, 0, BLOCK, 0f);
+                System.arraycopy(x, at + full * BLOCK, padded, 0, cols - full * BLOCK);
+                starts[t * blocks + full] = -offset * BlockInputSums.of(padded, 0);
+            }
+        }
+        return starts;
     }
 
     /**
@@ -139,24 +184,29 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, BLOCK * GROUP_ROWS);
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
+        float[] starts = blockStarts(x, xOffset, tokens);
+        int blocks = blocks();
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
-            for (int b = 0, blocks = blocks(); b < blocks; b++) {
+            for (int b = 0; b < blocks; b++) {
                 int width = Math.min(BLOCK, cols - b * BLOCK);
                 decodeBlock(g, b, width, decoded);
                 float[] scales = blockScales(g, b, blockScales);
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     int xa = xOffset + t * cols + b * BLOCK;
-                    blockFourTokens(decoded, scales, width, 0, x, xa, cols, totals, t * GROUP_ROWS);
-                    blockFourTokens(decoded, scales, width, 4, x, xa, cols, totals, t * GROUP_ROWS);
+                    int sa = t * blocks + b;
+                    blockFourTokens(decoded, scales, width, 0, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
+                    blockFourTokens(decoded, scales, width, 4, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
                 }
                 for (; t + 2 <= tokens; t += 2) {
                     blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * BLOCK,
-                            xOffset + (t + 1) * cols + b * BLOCK, totals, t * GROUP_ROWS);
+                            xOffset + (t + 1) * cols + b * BLOCK, starts[t * blocks + b], starts[(t + 1) * blocks + b],
+                            totals, t * GROUP_ROWS);
                 }
                 if (t < tokens) {
-                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * BLOCK, totals, t * GROUP_ROWS);
+                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * BLOCK, starts[t * blocks + b],
+                            totals, t * GROUP_ROWS);
                 }
             }
             int first = g * GROUP_ROWS;
@@ -169,15 +219,17 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     }
 
     /**
-     * Four tokens over four panels (from panel {@code first}) of one decoded block of a group, added to their running
-     * totals ({@code totals[at + t·8·L ...]}): the many-token kernel, with the decode kernel's operations for each
+     * Four tokens over four panels (from panel {@code first}) of one decoded block of a group, from the tokens' block
+     * starts ({@code starts[sa + t·startStride]}), added to their running totals ({@code totals[at + t·8·L ...]}): the many-token kernel, with the decode kernel's operations for each
      * token. Each level vector is loaded once for four tokens: half the L1 bytes per multiply-add of eight panels
      * for two tokens.
      */
     static void blockFourTokens(float[] decoded, float[] blockScales, int width, int first, float[] x, int xa,
-                                int stride, float[] totals, int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        FloatVector c0 = a0, c1 = a0, c2 = a0, c3 = a0, d0 = a0, d1 = a0, d2 = a0, d3 = a0;
+                                int stride, float[] starts, int sa, int startStride, float[] totals, int at) {
+        FloatVector a0 = FloatVector.broadcast(F, starts[sa]), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = FloatVector.broadcast(F, starts[sa + startStride]), b1 = b0, b2 = b0, b3 = b0;
+        FloatVector c0 = FloatVector.broadcast(F, starts[sa + 2 * startStride]), c1 = c0, c2 = c0, c3 = c0;
+        FloatVector d0 = FloatVector.broadcast(F, starts[sa + 3 * startStride]), d1 = d0, d2 = d0, d3 = d0;
         int xb = xa + stride, xc = xb + stride, xd = xc + stride;
         for (int k = 0; k < width; k++) {
             int o = k * GROUP_ROWS + first * L;
@@ -234,9 +286,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * {@code totals[at + 8·L ...]}): the many-token kernel, with the decode kernel's operations for each token.
      */
     static void blockTwoTokens(float[] decoded, float[] blockScales, int width, float[] x, int xa, int xb,
-                                       float[] totals, int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+                               float startA, float startB, float[] totals, int at) {
+        FloatVector a0 = FloatVector.broadcast(F, startA), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = FloatVector.broadcast(F, startB), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
         for (int k = 0; k < width; k++) {
             int o = k * GROUP_ROWS;
             FloatVector va = FloatVector.broadcast(F, x[xa + k]), vb = FloatVector.broadcast(F, x[xb + k]);
@@ -294,9 +346,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     }
 
     /** {@link #blockTwoTokens} for one token: an odd batch's last. */
-    static void blockOneToken(float[] decoded, float[] blockScales, int width, float[] x, int xa, float[] totals,
-                                      int at) {
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+    static void blockOneToken(float[] decoded, float[] blockScales, int width, float[] x, int xa, float start,
+                              float[] totals, int at) {
+        FloatVector a0 = FloatVector.broadcast(F, start), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         for (int k = 0; k < width; k++) {
             int o = k * GROUP_ROWS;
             FloatVector va = FloatVector.broadcast(F, x[xa + k]);

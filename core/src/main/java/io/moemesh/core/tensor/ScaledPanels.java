@@ -39,24 +39,34 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
         return level(row, col);
     }
 
+    /**
+     * Levels per unit of the values the kernels multiply: 1 where they multiply levels, 16 for q4 (whose values step
+     * by 1/16: {@link Q4Matrix}). A block's sum is multiplied by scale times this. A power of two, so the product
+     * is exact.
+     */
+    default float levelsPerValue() {
+        return 1;
+    }
+
     @Override
     default float blockScale(int row, int block) {
-        return scale(row, block);
+        return scale(row, block) * levelsPerValue();
     }
 
     /**
-     * Scales of (group, block) as floats into {@code dst}: the fp16 bits moved into a float's place, eight vectors at
-     * a time (the Vector API has no fp16 conversion). Exact for every finite fp16, subnormals included.
+     * {@link #blockScale}s of (group, block) into {@code dst}: the fp16 bits moved into a float's place, eight vectors
+     * at a time (the Vector API has no fp16 conversion). Exact for every finite fp16, subnormals included.
      */
     @Override
     default float[] blockScales(int group, int block, float[] dst) {
+        float unit = FP16_EXPONENT_SHIFT * levelsPerValue();
         long at = 2 * scalesAt(group, block);
         MemorySegment scales = scales();
         for (int n = 0; n < 8; n++) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
             h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                    .reinterpretAsFloats().mul(FP16_EXPONENT_SHIFT).intoArray(dst, n * L);
+                    .reinterpretAsFloats().mul(unit).intoArray(dst, n * L);
         }
         return dst;
     }

@@ -57,6 +57,7 @@ class QuantizedMatrixTest {
             x[i] = (float) r.nextGaussian();
         }
         float[] row = new float[cols];
+        float[] kernels = io.moemesh.core.kernel.MatMul.vector().apply(w, x, tokens);
         for (int rr = 0; rr < rows; rr++) {
             w.row(rr, row, 0);
             for (int t = 0; t < tokens; t++) {
@@ -64,18 +65,30 @@ class QuantizedMatrixTest {
                 float reference = w.dotReference(rr, x, off);
                 // the twin is exactly Σ row[c]·x[c] in column order: row() dequantizes what the twin multiplies
                 float viaRow = 0;
-                double absTerms = 0;
                 for (int c = 0; c < cols; c++) {
                     viaRow += row[c] * x[off + c];
-                    absTerms += Math.abs(row[c] * x[off + c]);
                 }
                 assertEquals(reference, viaRow, 0f, format + " row " + rr + " token " + t);
-                // the kernel sums in another order (blocks, lanes): float rounding only
+                // the kernel sums other terms in another order (blocks; q4 multiplies 1 + u/16 and subtracts
+                // 1.5·Σx per block): float rounding only, relative to the terms it adds
+                double absTerms = kernelTerms((RowPanels) w, rr, x, off);
                 float fast = w.dot(rr, x, off);
+                // dot does the kernels' operations one row at a time: the very same float
+                assertEquals(Float.floatToIntBits(fast), Float.floatToIntBits(kernels[t * rows + rr]),
+                        format + " [" + rr + "," + t + "]: dot " + fast + " vs kernels " + kernels[t * rows + rr]);
                 assertTrue(Math.abs(fast - reference) <= 1e-5 * absTerms,
                         format + " [" + rr + "," + t + "]: " + fast + " vs reference " + reference + " (Σ|terms| " + absTerms + ")");
             }
         }
+    }
+
+    /** Σ |term| of what the kernels add for one row: value·x and offset·x, times the block's scale. */
+    private static double kernelTerms(RowPanels w, int row, float[] x, int off) {
+        double terms = 0;
+        for (int c = 0; c < w.cols(); c++) {
+            terms += (Math.abs(w.value(row, c)) + Math.abs(w.valueOffset())) * Math.abs(x[off + c] * w.blockScale(row, c / 32));
+        }
+        return terms;
     }
 
     /**
