@@ -76,10 +76,13 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return 0;
     }
 
-    /** Where a block's sums start for the inputs x[from, from + width): −offset·Σx, or 0 (never −0) without offset. */
+    /**
+     * Where a block's sums start for the inputs x[from, from + width): −offset·Σx, or 0 without offset. Never −0
+     * (0 − y turns −0 into +0), so that no sum is ever −0 and a zero-padded column leaves it as it is.
+     */
     private float blockStart(float[] x, int from, int width) {
         float offset = valueOffset();
-        return offset == 0 ? 0 : -offset * BlockInputSums.scalar(x, from, width);
+        return offset == 0 ? 0 : 0f - offset * BlockInputSums.scalar(x, from, width);
     }
 
     /** What a row's block sum is multiplied by: the block's scale, or 1. */
@@ -121,7 +124,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /**
      * One token over one group, all blocks ({@link #blockStreamed}); returns this thread's buffer holding the
      * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros, which add nothing
-     * (fma(0, 0, s) = s: a sum that starts at +0 is never -0), so every block is 32 columns.
+     * (fma(v, 0, s) = s: a sum that starts at anything but −0 is never −0), so every block is 32 columns.
      */
     private float[] groupOneToken(int group, float[] x, int xOffset, float[] starts, float[] blockScales) {
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
@@ -154,13 +157,13 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         for (int t = 0; t < tokens; t++) {
             int at = xOffset + t * cols;
             for (int b = 0; b < full; b++) {
-                starts[t * blocks + b] = -offset * BlockInputSums.of(x, at + b * BLOCK);
+                starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * BLOCK);
             }
             if (full < blocks) {
                 float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
                 Arrays.fill(padded, 0, BLOCK, 0f);
                 System.arraycopy(x, at + full * BLOCK, padded, 0, cols - full * BLOCK);
-                starts[t * blocks + full] = -offset * BlockInputSums.of(padded, 0);
+                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(padded, 0);
             }
         }
         return starts;
