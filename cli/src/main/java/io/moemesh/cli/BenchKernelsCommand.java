@@ -88,7 +88,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
             description = "Time measured per format, shape and batch, after half as much warm-up (default 1; 0.02 with --quick).")
     Double seconds;
 
-    @Option(names = "--quick", description = "Small buffers and few repetitions: checks the command works, measures little.")
+    @Option(names = "--quick", description = "Small buffers and few repetitions: checks the command works, measures "
+            + "little (the row-panel kernels are not compiled yet in that time and read as 10-100x slower than they are).")
     boolean quick;
 
     @Option(names = "--json", description = "One JSON object per line instead of the table.")

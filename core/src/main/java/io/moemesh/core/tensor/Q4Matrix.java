@@ -216,9 +216,10 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
 
     /**
      * {@link RowPanels#blockStreamed}: each column is one load of 8·L nibbles and one broadcast input value for
-     * eight panels of a rotation, a bitwise select and a fused multiply-add ({@link #panel}'s written out). Two columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the loop then read memory at half the speed
-     * (from L2 it made no difference; measured at one thread, 768 × 2048 from memory: 10 GB/s unrolled by the JIT,
-     * 22 two or four columns a pass). Small on purpose: a group-long method with four columns a pass sometimes
+     * eight panels of a rotation, a bitwise select and a fused multiply-add ({@link #panel}'s written out). Two
+     * columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the
+     * loop then read memory at half the speed (from L2 it made no difference; measured at one thread, 768 × 2048
+     * from memory: 10 GB/s unrolled by the JIT, 22 two or four columns a pass). Small on purpose: a group-long method with four columns a pass sometimes
      * failed C1's profiling compile (out of virtual registers), and stuck in its first tier it ran 100x slower.
      */
     @Override

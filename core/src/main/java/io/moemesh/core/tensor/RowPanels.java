@@ -223,9 +223,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * Four tokens over four panels (from panel {@code first}) of one decoded block of a group, from the tokens' block
-     * starts ({@code starts[sa + t·startStride]}), added to their running totals ({@code totals[at + t·8·L ...]}): the many-token kernel, with the decode kernel's operations for each
-     * token. Each level vector is loaded once for four tokens: half the L1 bytes per multiply-add of eight panels
-     * for two tokens.
+     * starts ({@code starts[sa + t·startStride]}), added to their running totals ({@code totals[at + t·8·L ...]}):
+     * the many-token kernel, with the decode kernel's operations for each token. Each value vector is loaded once
+     * for four tokens: half the L1 bytes per multiply-add of eight panels for two tokens.
      */
     static void blockFourTokens(float[] decoded, float[] blockScales, int width, int first, float[] x, int xa,
                                 int stride, float[] starts, int sa, int startStride, float[] totals, int at) {
