@@ -153,13 +153,16 @@ final class BenchKernelsCommand implements Callable<Integer> {
                         + SHAPES.stream().map(Shape::name).toList() + ")"));
     }
 
-    /** Everything at this JVM's thread count: bandwidth first (alone in memory), then each shape and format. */
+    /**
+     * Everything at this JVM's thread count: bandwidth first (alone in memory), then each shape and format, each row
+     * between two more readings of the bandwidth. A row's {@code read_bw_gbps} is the mean of those two: on this
+     * shared VM the two-thread bandwidth moved between ~40 and ~75 GB/s within one run (where the host put the two
+     * vCPUs), so a reading from the start of the run could make a kernel look 1.7× faster than memory.
+     */
     private List<Map<String, Object>> runHere(List<String> formatNames, List<Shape> chosen) throws Exception {
         int threads = Parallel.threads();
         List<Map<String, Object>> rows = new ArrayList<>();
-        double readBw;
         try (ReadBandwidth bw = new ReadBandwidth((long) bandwidthMb() << 20)) {
-            readBw = 0;
             for (int t : new java.util.TreeSet<>(List.of(1, threads, Runtime.getRuntime().availableProcessors()))) {
                 ReadBandwidth.Result r = bw.measure(t, quick ? 2 : 5);
                 Map<String, Object> j = new LinkedHashMap<>();
@@ -171,12 +174,19 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 j.put("buffer_mb", bw.bytes() >> 20);
                 rows.add(j);
                 progress(String.format("read bandwidth, %d thread(s): %.1f GB/s", t, r.medianGbps()));
-                if (t == threads) {
-                    readBw = r.medianGbps();
-                }
             }
+            prewarm(formatNames);
+            measureShapes(formatNames, chosen, threads, bw, rows);
         }
-        prewarm(formatNames);
+        return rows;
+    }
+
+    /** Sweeps of the bandwidth buffer for a reading beside a row: a warm-up and three, median. */
+    private static final int ADJACENT_SWEEPS = 3;
+
+    private void measureShapes(List<String> formatNames, List<Shape> chosen, int threads, ReadBandwidth bw,
+                               List<Map<String, Object>> rows) throws Exception {
+        double before = bw.measure(threads, ADJACENT_SWEEPS).medianGbps();
         for (Shape shape : chosen) {
             try (Arena shapeArena = Arena.ofShared()) {
                 List<Bf16Matrix> base = randomBf16(shape, shapeArena);
@@ -187,13 +197,17 @@ final class BenchKernelsCommand implements Callable<Integer> {
                         progress(String.format("%s %s: %d copies of %.1f MB ready in %.1f s", shape.name(), format,
                                 copies.size(), bytes(copies.getFirst()) / 1e6, (System.nanoTime() - t0) / 1e9));
                         for (int batch : batches) {
-                            rows.add(measure(shape, format, batch, copies, threads, readBw));
+                            Map<String, Object> row = measure(shape, format, batch, copies, threads);
+                            double after = bw.measure(threads, ADJACENT_SWEEPS).medianGbps(), readBw = (before + after) / 2;
+                            row.put("read_bw_gbps", ThreadCounts.round(readBw, 2));
+                            row.put("gbps_over_read_bw", ThreadCounts.round(ThreadCounts.number(row, "gbps") / readBw, 5));
+                            rows.add(row);
+                            before = after;
                         }
                     }
                 }
             }
         }
-        return rows;
     }
 
     /**
@@ -287,8 +301,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     private final java.util.Set<String> warmedFormats = new java.util.HashSet<>();
 
-    private Map<String, Object> measure(Shape shape, String format, int batch, List<List<Matrix>> copies, int threads,
-                                        double readBw) {
+    /** One row: the median and best pass of a format, shape and batch (the caller adds the read bandwidth). */
+    private Map<String, Object> measure(Shape shape, String format, int batch, List<List<Matrix>> copies, int threads) {
         int maxCols = shape.projections().stream().mapToInt(Projection::cols).max().orElseThrow();
         int maxRows = shape.projections().stream().mapToInt(Projection::rows).max().orElseThrow();
         SplittableRandom random = new SplittableRandom(batch);
@@ -333,8 +347,6 @@ final class BenchKernelsCommand implements Callable<Integer> {
         j.put("gbps_best", ThreadCounts.round(bytes / min, 4));
         j.put("gflops", ThreadCounts.round(flops / median, 4));
         j.put("gflops_best", ThreadCounts.round(flops / min, 4));
-        j.put("read_bw_gbps", ThreadCounts.round(readBw, 2));
-        j.put("gbps_over_read_bw", ThreadCounts.round(bytes / median / readBw, 5));
         j.put("pass_ms_median", ThreadCounts.round(median / 1e6, 4));
         j.put("pass_ms_min", ThreadCounts.round(min / 1e6, 4));
         j.put("passes", reps);
@@ -356,7 +368,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
             rows.forEach(r -> System.out.println(Json.line(r)));
             return;
         }
-        System.out.println("read bandwidth (plain SIMD sum over " + bandwidthMb() + " MB, median of sweeps):");
+        System.out.println("read bandwidth at the start (plain SIMD sum over " + bandwidthMb() + " MB, median of sweeps; "
+                + "each row's /read_bw uses readings taken beside it):");
         for (Map<String, Object> r : rows) {
             if (r.get("bench").equals("read_bw")) {
                 System.out.printf("  %d thread(s): %6.1f GB/s (best %.1f)   [measured in the run at %s thread(s)]%n",
@@ -365,14 +378,14 @@ final class BenchKernelsCommand implements Callable<Integer> {
             }
         }
         System.out.println();
-        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s%n", "shape", "fmt", "batch", "threads",
-                "pass ms", "min ms", "GB/s", "best", "/read_bw", "GFLOP/s", "best");
+        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s %8s%n", "shape", "fmt", "batch", "threads",
+                "pass ms", "min ms", "GB/s", "best", "read_bw", "/read_bw", "GFLOP/s", "best");
         for (Map<String, Object> r : rows) {
             if (r.get("bench").equals("kernel")) {
-                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.2f %8.1f %8.1f%n", r.get("shape"),
+                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f%n", r.get("shape"),
                         r.get("format"), r.get("batch"), r.get("threads"), ThreadCounts.number(r, "pass_ms_median"),
                         ThreadCounts.number(r, "pass_ms_min"), ThreadCounts.number(r, "gbps"), ThreadCounts.number(r, "gbps_best"),
-                        ThreadCounts.number(r, "gbps_over_read_bw"), ThreadCounts.number(r, "gflops"),
+                        ThreadCounts.number(r, "read_bw_gbps"), ThreadCounts.number(r, "gbps_over_read_bw"), ThreadCounts.number(r, "gflops"),
                         ThreadCounts.number(r, "gflops_best"));
             }
         }
@@ -382,8 +395,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         System.out.println("k/v 512x2048, o 2048x4096; 235b-attention: q 8192x4096, k/v 512x4096, o 4096x8192), cycling "
                 + "through copies of the weights (" + workingSetMb() + " MB per format and shape). GB/s: weight bytes "
                 + "(scales included) per second,");
-        System.out.println("median pass; /read_bw: that over the read bandwidth at the same thread count; GFLOP/s: "
-                + "2 x rows x cols x batch per second.");
+        System.out.println("median pass; read_bw: the read bandwidth at the same thread count, measured just before and "
+                + "after the row (mean of the two); /read_bw: GB/s over it; GFLOP/s: 2 x rows x cols x batch per second.");
     }
 
     private static void progress(String message) {

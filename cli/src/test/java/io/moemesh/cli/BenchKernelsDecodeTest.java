@@ -57,6 +57,9 @@ class BenchKernelsDecodeTest {
                     assertTrue(kernels.add(line.get("format").asText() + "/" + line.get("shape").asText() + "/"
                             + line.get("batch").asInt() + "/" + line.get("threads").asInt()), "repeated " + line);
                     assertTrue(line.get("gbps_best").asDouble() >= line.get("gbps").asDouble(), line.toString());
+                    // the ratio is over this row's own reading (taken beside it), which the line reports (both rounded)
+                    double ratio = line.get("gbps").asDouble() / line.get("read_bw_gbps").asDouble();
+                    assertEquals(ratio, line.get("gbps_over_read_bw").asDouble(), 1e-3 * ratio + 1e-5, line.toString());
                 }
                 case "read_bw" -> {
                     assertPositive(line, "threads", "gbps", "gbps_best", "buffer_mb");
