@@ -20,6 +20,11 @@ import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, Int8Matrix {
     /** fp16 → float by bits: the magnitude's bits shifted into place read as a float are the value times 2^-112. */
     float FP16_EXPONENT_SHIFT = 0x1p112f;
+    /**
+     * The fp16, sign-extended to an int and shifted left by 13, under this mask: the sign stays in bit 31, the
+     * sign's copies in bits 30..28 go, and exponent and mantissa (bits 27..13) are the magnitude's bits in place.
+     */
+    int SIGN_AND_FP16_BITS = 0x8FFFE000;
 
     /** The fp16 scales, {@code [group][block][8·L rows]}. */
     MemorySegment scales();
@@ -55,7 +60,8 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
 
     /**
      * {@link #blockScale}s of (group, block) into {@code dst}: the fp16 bits moved into a float's place, eight vectors
-     * at a time (the Vector API has no fp16 conversion). Exact for every finite fp16, subnormals included.
+     * at a time (the Vector API has no fp16 conversion): a widening, a shift and a mask, then the exponent's bias by
+     * one multiply. Exact for every finite fp16, subnormals included.
      */
     @Override
     default float[] blockScales(int group, int block, float[] dst) {
@@ -65,8 +71,7 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
         for (int n = 0; n < 8; n++) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
-                    .reinterpretAsFloats().mul(unit).intoArray(dst, n * L);
+            h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats().mul(unit).intoArray(dst, n * L);
         }
         return dst;
     }
