@@ -156,4 +156,71 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
         s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
         s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
     }
+
+    @Override
+    public boolean streamsPairs() {
+        return true;
+    }
+
+    /** {@link RowPanels#blockStreamedPair}: two groups' columns side by side, one column a pass. */
+    @Override
+    public void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+                                  float[] scalesA, float[] scalesB) {
+        long atA = columnAt(group, block * BLOCK), atB = columnAt(group + 1, block * BLOCK);
+        long end = atA + (long) BLOCK * GROUP_ROWS;
+        FloatVector a0 = FloatVector.broadcast(F, start), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        FloatVector xk;
+        for (; atA < end; atA += GROUP_ROWS, atB += GROUP_ROWS, xo++) {
+            xk = FloatVector.broadcast(F, x[xo]);
+            a0 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a0);
+            a1 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a1);
+            a2 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 2 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a2);
+            a3 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 3 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a3);
+            a4 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 4 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a4);
+            a5 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 5 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a5);
+            a6 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 6 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a6);
+            a7 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atA + 7 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, a7);
+            b0 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b0);
+            b1 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b1);
+            b2 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 2 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b2);
+            b3 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 3 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b3);
+            b4 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 4 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b4);
+            b5 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 5 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b5);
+            b6 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 6 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b6);
+            b7 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, atB + 7 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b7);
+        }
+        a0.fma(FloatVector.fromArray(F, scalesA, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
+        a1.fma(FloatVector.fromArray(F, scalesA, 1 * L), FloatVector.fromArray(F, totals, 0 + 1 * L)).intoArray(totals, 0 + 1 * L);
+        a2.fma(FloatVector.fromArray(F, scalesA, 2 * L), FloatVector.fromArray(F, totals, 0 + 2 * L)).intoArray(totals, 0 + 2 * L);
+        a3.fma(FloatVector.fromArray(F, scalesA, 3 * L), FloatVector.fromArray(F, totals, 0 + 3 * L)).intoArray(totals, 0 + 3 * L);
+        a4.fma(FloatVector.fromArray(F, scalesA, 4 * L), FloatVector.fromArray(F, totals, 0 + 4 * L)).intoArray(totals, 0 + 4 * L);
+        a5.fma(FloatVector.fromArray(F, scalesA, 5 * L), FloatVector.fromArray(F, totals, 0 + 5 * L)).intoArray(totals, 0 + 5 * L);
+        a6.fma(FloatVector.fromArray(F, scalesA, 6 * L), FloatVector.fromArray(F, totals, 0 + 6 * L)).intoArray(totals, 0 + 6 * L);
+        a7.fma(FloatVector.fromArray(F, scalesA, 7 * L), FloatVector.fromArray(F, totals, 0 + 7 * L)).intoArray(totals, 0 + 7 * L);
+        b0.fma(FloatVector.fromArray(F, scalesB, 0), FloatVector.fromArray(F, totals, GROUP_ROWS)).intoArray(totals, GROUP_ROWS);
+        b1.fma(FloatVector.fromArray(F, scalesB, 1 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 1 * L)).intoArray(totals, GROUP_ROWS + 1 * L);
+        b2.fma(FloatVector.fromArray(F, scalesB, 2 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 2 * L)).intoArray(totals, GROUP_ROWS + 2 * L);
+        b3.fma(FloatVector.fromArray(F, scalesB, 3 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 3 * L)).intoArray(totals, GROUP_ROWS + 3 * L);
+        b4.fma(FloatVector.fromArray(F, scalesB, 4 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 4 * L)).intoArray(totals, GROUP_ROWS + 4 * L);
+        b5.fma(FloatVector.fromArray(F, scalesB, 5 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 5 * L)).intoArray(totals, GROUP_ROWS + 5 * L);
+        b6.fma(FloatVector.fromArray(F, scalesB, 6 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 6 * L)).intoArray(totals, GROUP_ROWS + 6 * L);
+        b7.fma(FloatVector.fromArray(F, scalesB, 7 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 7 * L)).intoArray(totals, GROUP_ROWS + 7 * L);
+    }
 }

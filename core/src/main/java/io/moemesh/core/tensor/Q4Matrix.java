@@ -267,5 +267,4 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L))
                 .intoArray(totals, 7 * L);
     }
-
 }

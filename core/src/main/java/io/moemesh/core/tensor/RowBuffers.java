@@ -23,6 +23,8 @@ final class RowBuffers {
     static final ThreadLocal<float[]> GROUP_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
     /** One group's block scales as floats ({@link RowPanels}). */
     static final ThreadLocal<float[]> GROUP_SCALES = ThreadLocal.withInitial(() -> new float[0]);
+    /** The second group's block scales of a pair ({@link RowPanels}' two-stream decode kernel). */
+    static final ThreadLocal<float[]> OTHER_GROUP_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** A partial last block of inputs padded with zeros ({@link RowPanels}' decode kernel). */
     static final ThreadLocal<float[]> PADDED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
     /** Each token's block starts ({@link RowPanels}: q4's offset times the inputs' sums). */

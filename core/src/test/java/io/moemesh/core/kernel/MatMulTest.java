@@ -100,7 +100,9 @@ class MatMulTest {
     @CsvSource({"bf16,37,131,9", "bf16,64,256,4", "bf16,3,1027,6", "f32,17,45,5", "int8,37,45,7", "q4,33,200,8", "fp8,129,257,4",
             // from 8 tokens the block formats decode a row once for all tokens: rows of odd widths, token counts past 4s
             "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8",
-            "q4,41,256,8", "int8,35,128,9", "bf16p,37,131,9", "bf16p,3,1027,6", "bf16p,130,64,13"})
+            "q4,41,256,8", "int8,35,128,9", "bf16p,37,131,9", "bf16p,3,1027,6", "bf16p,130,64,13",
+            // past two whole groups of 128 rows one token takes two groups at a time (bf16, int8), the rest alone
+            "bf16p,300,131,5", "int8,290,77,6", "int8,513,40,4"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);

@@ -46,7 +46,8 @@ class QuantizedMatrixTest {
 
     @ParameterizedTest
     @CsvSource({"int8,37,45", "int8,3,161", "int8,129,1000", "int8,2,31", "int8,1,64", "int8,5,17",
-            "q4,37,45", "q4,3,161", "q4,129,1000", "q4,2,31", "q4,1,64", "q4,5,17", "q4,4,384", "q4,3,2048"})
+            "q4,37,45", "q4,3,161", "q4,129,1000", "q4,2,31", "q4,1,64", "q4,5,17", "q4,4,384", "q4,3,2048",
+            "int8,300,45", "int8,257,70"})
     void kernelMatchesScalarTwinAndRows(String format, int rows, int cols) {
         SplittableRandom r = new SplittableRandom(rows * 1009L + cols + format.hashCode());
         Matrix w = quantize(format, F32Matrix.of(weights(rows, cols, r), rows, cols));
