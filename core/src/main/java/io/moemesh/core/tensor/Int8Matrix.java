@@ -207,15 +207,15 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
                     .convertShape(VectorOperators.B2F, F, 0)).fma(xk, b7);
         }
         a0.fma(FloatVector.fromArray(F, scalesA, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
-        a1.fma(FloatVector.fromArray(F, scalesA, 1 * L), FloatVector.fromArray(F, totals, 0 + 1 * L)).intoArray(totals, 0 + 1 * L);
-        a2.fma(FloatVector.fromArray(F, scalesA, 2 * L), FloatVector.fromArray(F, totals, 0 + 2 * L)).intoArray(totals, 0 + 2 * L);
-        a3.fma(FloatVector.fromArray(F, scalesA, 3 * L), FloatVector.fromArray(F, totals, 0 + 3 * L)).intoArray(totals, 0 + 3 * L);
-        a4.fma(FloatVector.fromArray(F, scalesA, 4 * L), FloatVector.fromArray(F, totals, 0 + 4 * L)).intoArray(totals, 0 + 4 * L);
-        a5.fma(FloatVector.fromArray(F, scalesA, 5 * L), FloatVector.fromArray(F, totals, 0 + 5 * L)).intoArray(totals, 0 + 5 * L);
-        a6.fma(FloatVector.fromArray(F, scalesA, 6 * L), FloatVector.fromArray(F, totals, 0 + 6 * L)).intoArray(totals, 0 + 6 * L);
-        a7.fma(FloatVector.fromArray(F, scalesA, 7 * L), FloatVector.fromArray(F, totals, 0 + 7 * L)).intoArray(totals, 0 + 7 * L);
+        a1.fma(FloatVector.fromArray(F, scalesA, L), FloatVector.fromArray(F, totals, L)).intoArray(totals, L);
+        a2.fma(FloatVector.fromArray(F, scalesA, 2 * L), FloatVector.fromArray(F, totals, 2 * L)).intoArray(totals, 2 * L);
+        a3.fma(FloatVector.fromArray(F, scalesA, 3 * L), FloatVector.fromArray(F, totals, 3 * L)).intoArray(totals, 3 * L);
+        a4.fma(FloatVector.fromArray(F, scalesA, 4 * L), FloatVector.fromArray(F, totals, 4 * L)).intoArray(totals, 4 * L);
+        a5.fma(FloatVector.fromArray(F, scalesA, 5 * L), FloatVector.fromArray(F, totals, 5 * L)).intoArray(totals, 5 * L);
+        a6.fma(FloatVector.fromArray(F, scalesA, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
+        a7.fma(FloatVector.fromArray(F, scalesA, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
         b0.fma(FloatVector.fromArray(F, scalesB, 0), FloatVector.fromArray(F, totals, GROUP_ROWS)).intoArray(totals, GROUP_ROWS);
-        b1.fma(FloatVector.fromArray(F, scalesB, 1 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 1 * L)).intoArray(totals, GROUP_ROWS + 1 * L);
+        b1.fma(FloatVector.fromArray(F, scalesB, L), FloatVector.fromArray(F, totals, GROUP_ROWS + L)).intoArray(totals, GROUP_ROWS + L);
         b2.fma(FloatVector.fromArray(F, scalesB, 2 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 2 * L)).intoArray(totals, GROUP_ROWS + 2 * L);
         b3.fma(FloatVector.fromArray(F, scalesB, 3 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 3 * L)).intoArray(totals, GROUP_ROWS + 3 * L);
         b4.fma(FloatVector.fromArray(F, scalesB, 4 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 4 * L)).intoArray(totals, GROUP_ROWS + 4 * L);
