@@ -161,12 +161,19 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, blockScales));
         }
         if (full * BLOCK < cols) {
-            float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
-            Arrays.fill(padded, 0, BLOCK, 0f);
-            System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
-            blockStreamed(group, full, padded, 0, starts[full], totals, blockScales(group, full, blockScales));
+            blockStreamed(group, full, lastBlockPadded(x, xOffset), 0, starts[full], totals,
+                    blockScales(group, full, blockScales));
         }
         return totals;
+    }
+
+    /** The inputs of a partial last block (of x[xOffset ...]) in this thread's buffer, padded with zeros to 32. */
+    private float[] lastBlockPadded(float[] x, int xOffset) {
+        int cols = cols(), full = cols / BLOCK;
+        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
+        Arrays.fill(padded, 0, BLOCK, 0f);
+        System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
+        return padded;
     }
 
     /** {@link #groupOneToken} for groups {@code group} and {@code group + 1}: this thread's buffer of their 16·L sums. */
@@ -180,11 +187,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                     blockScales(group + 1, b, scalesB));
         }
         if (full * BLOCK < cols) {
-            float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
-            Arrays.fill(padded, 0, BLOCK, 0f);
-            System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
-            blockStreamedPair(group, full, padded, 0, starts[full], totals, blockScales(group, full, scalesA),
-                    blockScales(group + 1, full, scalesB));
+            blockStreamedPair(group, full, lastBlockPadded(x, xOffset), 0, starts[full], totals,
+                    blockScales(group, full, scalesA), blockScales(group + 1, full, scalesB));
         }
         return totals;
     }
@@ -207,10 +211,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                 starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * BLOCK);
             }
             if (full < blocks) {
-                float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
-                Arrays.fill(padded, 0, BLOCK, 0f);
-                System.arraycopy(x, at + full * BLOCK, padded, 0, cols - full * BLOCK);
-                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(padded, 0);
+                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlockPadded(x, at), 0);
             }
         }
         return starts;
