@@ -17,15 +17,19 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * Our 4-bit weights ({@code --weights q4}): w = level · scale with level ∈ [-8, 7] and one signed fp16 scale per
  * row and block of 32 columns, as llama.cpp's Q4_0 — but with rows interleaved in panels ({@link RowPanels}).
  *
- * <p><b>Layout.</b> A group's column is one vector of L ints: int lane l holds panel n's row l in bits 4n..4n+3, as
- * u = level + 8 ∈ [0, 15]. The kernels do not convert u: one rotation brings panel n's nibble to the top of a float's
- * mantissa and one bitwise select (and, or) sets the exponent of 1, which reads as the float v = 1 + u/16, exactly.
- * So level = 16·(v − 1.5), and a block's Σ level·x = 16·(−1.5·Σx + Σ v·x): the kernels start each block's sum from
- * −1.5·Σx ({@link #valueOffset}; Σx once per call and token) and multiply it by 16·scale ({@link #levelsPerValue}).
- * Three vector operations per L weights with the multiply-add, where shifting the level out and converting it to
- * float took four, and Q4_0's byte layout five (mask, subtract 8, widen on the shuffle port, convert). Summing
- * v ≈ 1.5 instead of the level costs a few low bits of the sum: far below the 4-bit grid's step. 4.5 bits per
- * weight, as Q4_0.
+ * <p><b>Layout.</b> A group's column is one vector of L ints: int lane l holds each panel's row l in one nibble, as
+ * u = level + 8 ∈ [0, 15]. The kernels do not convert u: a bitwise select (and, or) puts it into a float's mantissa
+ * under the exponent of 1. Panels 0–3 read the mantissa's top four bits (19..22), where u steps by 1/16; panels 4–7 the
+ * next four (15..18), where it steps by 1/256. So one rotation of the lane (by 0, 8, 16 or 24 bits) brings two panels'
+ * nibbles into place, panel n's and panel n + 4's: three rotations per column for eight panels, where a nibble per
+ * rotation took eight (the rotations, not the multiply-adds, bounded the kernel: 33 → 37 GB/s from cache, one
+ * thread). The select's constant sets the other window's bits to 8, so level 0 reads 1 + 1/2 + 1/32 in both kinds
+ * of panel: v = 1.53125 + level/16 or + level/256. A block's Σ level·x = k·(−1.53125·Σx + Σ v·x) with k = 16 or 256:
+ * the kernels start each block's sum from −1.53125·Σx ({@link #valueOffset}; Σx once per call and token) and
+ * multiply it by k·scale ({@link #levelsPerValue}). Three vector operations per L weights with the multiply-add,
+ * where shifting the level out and converting it to float took four, and Q4_0's byte layout five (mask, subtract 8,
+ * widen on the shuffle port, convert). Summing v ≈ 1.5 instead of the level costs a few low bits of the sum (12 in
+ * the 1/256 panels): far below the 4-bit grid's step. 4.5 bits per weight, as Q4_0.
  *
  * <p><b>Scales.</b> The grid [-8, 7] · scale is lopsided, so the scale is signed to put the extra level on the side
  * of the block's largest-magnitude weight m. Q4_0 takes scale = -m / 8. We try -m / k for k from 7 (nothing
@@ -39,10 +43,12 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     public static final int GROUP_ROWS = RowPanels.GROUP_ROWS;
     /** Bytes of one column of a group. */
     private static final int COLUMN_BYTES = 4 * L;
-    /** The nibble's bits at the top of a float's mantissa (bits 19..22), and the exponent of 1.0f. */
-    private static final int MANTISSA_NIBBLE = 0xF << 19, ONE = 0x3F800000;
-    /** The value of level 0: 1 + 8/16. */
-    private static final float MIDDLE = 1.5f;
+    /** The two four-bit windows of a float's mantissa a nibble is read in: its top (bits 19..22) and next (15..18). */
+    private static final int TOP_WINDOW = 0xF << 19, NEXT_WINDOW = 0xF << 15, ONE = 0x3F800000;
+    /** The exponent of 1.0f with the other window at 8, for panels 0–3 (top window) and 4–7 (next window). */
+    private static final int TOP_BASE = ONE | 8 << 15, NEXT_BASE = ONE | 8 << 19;
+    /** The value of level 0 in either kind of panel: 1 + 8/16 + 8/256. */
+    private static final float MIDDLE = 1.53125f;
     private static final ValueLayout.OfInt LANE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Grid steps the largest weight may span; Q4_0's 8 first, so it wins ties. */
     private static final float[] STEPS_FOR_MAX = {8f, 9f, 8.75f, 8.5f, 8.25f, 7.75f, 7.5f, 7.25f, 7f};
@@ -71,7 +77,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return pack(source.rows(), source.cols(), arena, ScaledPanels.exactly(source));
     }
 
-    /** A group's column is L ints: int lane l holds panel n's row l in nibble n. */
+    /** A group's column is L ints: int lane l holds panel n's row l at bit {@link #position}(n). */
     private static Q4Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
         MemorySegment packed = arena.allocate((long) RowPanels.groups(rows) * width * COLUMN_BYTES, 64);
@@ -81,7 +87,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
                 for (int lane = 0; lane < L; lane++, at += 4) {
                     int word = 0;
                     for (int n = 0; n < 8; n++) {
-                        word |= (levels[n * L + lane][c] + 8) << 4 * n;
+                        word |= Integer.rotateLeft(levels[n * L + lane][c] + 8, position(n));
                     }
                     out.set(LANE, at, word);
                 }
@@ -173,82 +179,99 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     private int nibble(int row, int col) {
         int within = row % GROUP_ROWS;
         int word = levels.get(LANE, columnAt(row / GROUP_ROWS, col) + 4L * (within % L));
-        return word >>> 4 * (within / L) & 0xF;
+        return Integer.rotateRight(word, position(within / L)) & 0xF;
     }
 
-    /** What the kernels multiply: 1 + u/16, the nibble u = level + 8 under the exponent of 1. */
+    /** What the kernels multiply: the nibble u = level + 8 in its panel's window, under the panel's base. */
     @Override
     public float value(int row, int col) {
-        return Float.intBitsToFloat(ONE | nibble(row, col) << 19);
+        int panel = row % GROUP_ROWS / L;
+        return Float.intBitsToFloat(panel < 4 ? TOP_BASE | nibble(row, col) << 19 : NEXT_BASE | nibble(row, col) << 15);
     }
 
     @Override
-    public float levelsPerValue() {
-        return 16;
+    public float levelsPerValue(int panel) {
+        return panel < 4 ? 16 : 256;
     }
 
-    /** The values are 1 + (level + 8)/16: level/16 = value − 1.5. */
+    /** The values are 1.53125 + level/16 or + level/256 (by panel). */
     @Override
     public float valueOffset() {
         return MIDDLE;
     }
 
-    /**
-     * Panel n's values from a column's L ints: nibble n rotated to the mantissa's top (bits 4n.. to 19..: left by
-     * 19 − 4n mod 32, one operation whichever the direction), under the exponent of 1.
-     */
-    private static FloatVector panel(IntVector q, int n) {
-        return q.lanewise(VectorOperators.ROL, 19 - 4 * n & 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats();
+    /** Bits a column's lane is rotated left by for panel n: panels n and n + 4 share one rotation. */
+    private static int rotation(int panel) {
+        return 8 * (panel & 3);
     }
 
-    /** The values (1 + u/16) of the first {@code width} columns of (group, block), column k's group at k·8·L. */
+    /** Where panel n's nibble sits in a lane: the rotation takes it to the top window (n < 4) or the next. */
+    static int position(int panel) {
+        return (panel < 4 ? 19 : 15) - rotation(panel) & 31;
+    }
+
+    /** The values (1.53125 + level/16 or /256) of the first {@code width} columns of (group, block); column k at k·8·L. */
     @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
-        for (int k = 0; k < width; k++, at += COLUMN_BYTES) {
+        for (int k = 0, o = 0; k < width; k++, at += COLUMN_BYTES, o += GROUP_ROWS) {
             IntVector q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
-            int o = k * GROUP_ROWS;
-            for (int n = 0; n < 8; n++) {
-                panel(q, n).intoArray(decoded, o + n * L);
-            }
+            q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o);
+            q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 4 * L);
+            IntVector r = q.lanewise(VectorOperators.ROL, 8);
+            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + L);
+            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 5 * L);
+            r = q.lanewise(VectorOperators.ROL, 16);
+            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + 2 * L);
+            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 6 * L);
+            r = q.lanewise(VectorOperators.ROL, 24);
+            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + 3 * L);
+            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 7 * L);
         }
     }
 
     /**
      * {@link RowPanels#blockStreamed}: each column is one load of 8·L nibbles and one broadcast input value for
-     * eight panels of a rotation, a bitwise select and a fused multiply-add ({@link #panel}'s written out). Two
+     * eight panels of a bitwise select and a fused multiply-add, with three rotations ({@link #position}). Two
      * columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the
      * loop then read memory at half the speed (from L2 it made no difference; measured at one thread, 768 × 2048
-     * from memory: 10 GB/s unrolled by the JIT, 22 two or four columns a pass). Small on purpose: a group-long method with four columns a pass sometimes
-     * failed C1's profiling compile (out of virtual registers), and stuck in its first tier it ran 100x slower.
+     * from memory: 10 GB/s unrolled by the JIT, 22 two or four columns a pass). Small on purpose: a group-long
+     * method with four columns a pass sometimes failed C1's profiling compile (out of virtual registers), and stuck
+     * in its first tier it ran 100x slower.
      */
     @Override
     public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + BLOCK * COLUMN_BYTES;
         FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector xk;
-        IntVector q;
+        IntVector q, r;
         for (; at < end; at += 2 * COLUMN_BYTES, xo += 2) {
             q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
             xk = FloatVector.broadcast(F, x[xo]);
-            s0 = q.lanewise(VectorOperators.ROL, 19).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s0);
-            s1 = q.lanewise(VectorOperators.ROL, 15).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s1);
-            s2 = q.lanewise(VectorOperators.ROL, 11).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s2);
-            s3 = q.lanewise(VectorOperators.ROL, 7).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s3);
-            s4 = q.lanewise(VectorOperators.ROL, 3).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s4);
-            s5 = q.lanewise(VectorOperators.ROL, 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s5);
-            s6 = q.lanewise(VectorOperators.ROL, 27).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s6);
-            s7 = q.lanewise(VectorOperators.ROL, 23).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s7);
+            s0 = q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s0);
+            s4 = q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s4);
+            r = q.lanewise(VectorOperators.ROL, 8);
+            s1 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s1);
+            s5 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s5);
+            r = q.lanewise(VectorOperators.ROL, 16);
+            s2 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s2);
+            s6 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s6);
+            r = q.lanewise(VectorOperators.ROL, 24);
+            s3 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s3);
+            s7 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s7);
             q = IntVector.fromMemorySegment(I, levels, at + COLUMN_BYTES, ByteOrder.LITTLE_ENDIAN);
             xk = FloatVector.broadcast(F, x[xo + 1]);
-            s0 = q.lanewise(VectorOperators.ROL, 19).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s0);
-            s1 = q.lanewise(VectorOperators.ROL, 15).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s1);
-            s2 = q.lanewise(VectorOperators.ROL, 11).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s2);
-            s3 = q.lanewise(VectorOperators.ROL, 7).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s3);
-            s4 = q.lanewise(VectorOperators.ROL, 3).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s4);
-            s5 = q.lanewise(VectorOperators.ROL, 31).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s5);
-            s6 = q.lanewise(VectorOperators.ROL, 27).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s6);
-            s7 = q.lanewise(VectorOperators.ROL, 23).and(MANTISSA_NIBBLE).or(ONE).reinterpretAsFloats().fma(xk, s7);
+            s0 = q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s0);
+            s4 = q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s4);
+            r = q.lanewise(VectorOperators.ROL, 8);
+            s1 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s1);
+            s5 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s5);
+            r = q.lanewise(VectorOperators.ROL, 16);
+            s2 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s2);
+            s6 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s6);
+            r = q.lanewise(VectorOperators.ROL, 24);
+            s3 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s3);
+            s7 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s7);
         }
         s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0))
                 .intoArray(totals, 0);

@@ -45,17 +45,17 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
     }
 
     /**
-     * Levels per unit of the values the kernels multiply: 1 where they multiply levels, 16 for q4 (whose values step
-     * by 1/16: {@link Q4Matrix}). A block's sum is multiplied by scale times this. A power of two, so the product
-     * is exact.
+     * Levels per unit of the values the kernels multiply in panel n: 1 where they multiply levels; for q4 16 or 256
+     * (whose values step by 1/16 or 1/256 by panel: {@link Q4Matrix}). A block's sum is multiplied by scale times
+     * this. A power of two, so the product is exact.
      */
-    default float levelsPerValue() {
+    default float levelsPerValue(int panel) {
         return 1;
     }
 
     @Override
     default float blockScale(int row, int block) {
-        return scale(row, block) * levelsPerValue();
+        return scale(row, block) * levelsPerValue(row % GROUP_ROWS / L);
     }
 
     /**
@@ -65,13 +65,13 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
      */
     @Override
     default float[] blockScales(int group, int block, float[] dst) {
-        float unit = FP16_EXPONENT_SHIFT * levelsPerValue();
         long at = 2 * scalesAt(group, block);
         MemorySegment scales = scales();
         for (int n = 0; n < 8; n++) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats().mul(unit).intoArray(dst, n * L);
+            h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats()
+                    .mul(FP16_EXPONENT_SHIFT * levelsPerValue(n)).intoArray(dst, n * L);
         }
         return dst;
     }

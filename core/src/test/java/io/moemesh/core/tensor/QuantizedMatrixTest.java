@@ -70,9 +70,9 @@ class QuantizedMatrixTest {
                     viaRow += row[c] * x[off + c];
                 }
                 assertEquals(reference, viaRow, 0f, format + " row " + rr + " token " + t);
-                // the kernel sums other terms in another order (blocks; q4 multiplies 1 + u/16 and subtracts
-                // 1.5·Σx per block): float rounding only, relative to the terms it adds
-                double absTerms = kernelTerms((RowPanels) w, rr, x, off);
+                // the kernel sums other terms in another order (blocks; q4 multiplies 1.53 + level/16 or /256 and
+                // subtracts 1.53·Σx per block): float rounding only, relative to the terms it adds
+                double absTerms = KernelTerms.of(w, rr, x, off);
                 float fast = w.dot(rr, x, off);
                 // dot does the kernels' operations one row at a time: the very same float
                 assertEquals(Float.floatToIntBits(fast), Float.floatToIntBits(kernels[t * rows + rr]),
@@ -81,15 +81,6 @@ class QuantizedMatrixTest {
                         format + " [" + rr + "," + t + "]: " + fast + " vs reference " + reference + " (Σ|terms| " + absTerms + ")");
             }
         }
-    }
-
-    /** Σ |term| of what the kernels add for one row: value·x and offset·x, times the block's scale. */
-    private static double kernelTerms(RowPanels w, int row, float[] x, int off) {
-        double terms = 0;
-        for (int c = 0; c < w.cols(); c++) {
-            terms += (Math.abs(w.value(row, c)) + Math.abs(w.valueOffset())) * Math.abs(x[off + c] * w.blockScale(row, c / 32));
-        }
-        return terms;
     }
 
     /**
