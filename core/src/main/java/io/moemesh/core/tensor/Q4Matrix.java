@@ -12,24 +12,29 @@ import java.util.function.Supplier;
 
 import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 import static io.moemesh.core.tensor.QuantBlocks.F;
+import static io.moemesh.core.tensor.Q4Kernel.SUBNORMAL;
+import static jdk.incubator.vector.VectorOperators.I2F;
 
 /**
  * Our 4-bit weights ({@code --weights q4}): w = level · scale with level ∈ [-8, 7] and one signed fp16 scale per
  * row and block of 32 columns, as llama.cpp's Q4_0 — but with rows interleaved in panels ({@link RowPanels}).
  *
  * <p><b>Layout.</b> A group's column is one vector of L ints: int lane l holds each panel's row l in one nibble, as
- * u = level + 8 ∈ [0, 15]. The kernels do not convert u: a bitwise select (and, or) puts it into a float's mantissa
- * under the exponent of 1. Panels 0–3 read the mantissa's top four bits (19..22), where u steps by 1/16; panels 4–7 the
- * next four (15..18), where it steps by 1/256. So one rotation of the lane (by 0, 8, 16 or 24 bits) brings two panels'
- * nibbles into place, panel n's and panel n + 4's: three rotations per column for eight panels, where a nibble per
- * rotation took eight (the rotations, not the multiply-adds, bounded the kernel: 33 → 37 GB/s from cache, one
- * thread). The select's constant sets the other window's bits to 8, so level 0 reads 1 + 1/2 + 1/32 in both kinds
- * of panel: v = 1.53125 + level/16 or + level/256. A block's Σ level·x = k·(−1.53125·Σx + Σ v·x) with k = 16 or 256:
- * the kernels start each block's sum from −1.53125·Σx ({@link #valueOffset}; Σx once per call and token) and
- * multiply it by k·scale ({@link #levelsPerValue}). Three vector operations per L weights with the multiply-add,
- * where shifting the level out and converting it to float took four, and Q4_0's byte layout five (mask, subtract 8,
- * widen on the shuffle port, convert). Summing v ≈ 1.5 instead of the level costs a few low bits of the sum (12 in
- * the 1/256 panels): far below the 4-bit grid's step. 4.5 bits per weight, as Q4_0.
+ * u = level + 8 ∈ [0, 15]. Panels 0–3 are read in bits 19..22 of a lane (the top of a float's mantissa), panels
+ * 4–7 in bits 15..18, so one rotation of the lane (by 0, 8, 16 or 24 bits) brings two panels' nibbles into place:
+ * three rotations per column for eight panels, where a nibble per rotation took eight (the rotations bounded the
+ * kernel: 33 → 37 GB/s from cache, one thread).
+ *
+ * <p><b>Values.</b> What every path multiplies (many tokens, {@code dot}, the twin's tolerance) is
+ * v = u·2^-30 ({@link #value}), a block's sum starts from −8·2^-30·Σx ({@link #valueOffset}) and is multiplied by
+ * 2^30·scale ({@link #levelsPerValue}): Σ level·x·scale. The decode kernel gets the very same products another way
+ * ({@link Q4Kernel}): the nibble masked in place, read as a float, is the subnormal u·2^-130 (bits 19..22) or
+ * u·2^-134 (15..18), which it multiplies by x·2^100 or x·2^104 (scaled copies of the input made once per call). A
+ * fused multiply-add rounds only its exact result, and u·2^-130 · x·2^100 = u·2^-30 · x exactly, so the sums are
+ * the same floats bit for bit. Per L weights that is a mask and a multiply-add (plus 3/8 of a rotation): no
+ * conversion, no exponent to set. Where subnormal operands are slow (microcode assists on many Intel cores),
+ * the kernel converts the masked nibble to float instead (u·2^19, times x·2^-49) — the same products again.
+ * 4.5 bits per weight, as Q4_0.
  *
  * <p><b>Scales.</b> The grid [-8, 7] · scale is lopsided, so the scale is signed to put the extra level on the side
  * of the block's largest-magnitude weight m. Q4_0 takes scale = -m / 8. We try -m / k for k from 7 (nothing
@@ -43,12 +48,10 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     public static final int GROUP_ROWS = RowPanels.GROUP_ROWS;
     /** Bytes of one column of a group. */
     private static final int COLUMN_BYTES = 4 * L;
-    /** The two four-bit windows of a float's mantissa a nibble is read in: its top (bits 19..22) and next (15..18). */
-    private static final int TOP_WINDOW = 0xF << 19, NEXT_WINDOW = 0xF << 15, ONE = 0x3F800000;
-    /** The exponent of 1.0f with the other window at 8, for panels 0–3 (top window) and 4–7 (next window). */
-    private static final int TOP_BASE = ONE | 8 << 15, NEXT_BASE = ONE | 8 << 19;
-    /** The value of level 0 in either kind of panel: 1 + 8/16 + 8/256. */
-    private static final float MIDDLE = 1.53125f;
+    /** The two four-bit windows of a lane a nibble is read in: bits 19..22 (panels 0–3) and 15..18 (panels 4–7). */
+    private static final int TOP_WINDOW = 0xF << 19, NEXT_WINDOW = 0xF << 15;
+    /** What one unit of u is worth in the values every path multiplies. */
+    private static final float UNIT = 0x1p-30f;
     private static final ValueLayout.OfInt LANE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Grid steps the largest weight may span; Q4_0's 8 first, so it wins ties. */
     private static final float[] STEPS_FOR_MAX = {8f, 9f, 8.75f, 8.5f, 8.25f, 7.75f, 7.5f, 7.25f, 7f};
@@ -182,22 +185,21 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return Integer.rotateRight(word, position(within / L)) & 0xF;
     }
 
-    /** What the kernels multiply: the nibble u = level + 8 in its panel's window, under the panel's base. */
+    /** What the kernels multiply: u·2^-30, the nibble u = level + 8 in units of 2^-30 (exact). */
     @Override
     public float value(int row, int col) {
-        int panel = row % GROUP_ROWS / L;
-        return Float.intBitsToFloat(panel < 4 ? TOP_BASE | nibble(row, col) << 19 : NEXT_BASE | nibble(row, col) << 15);
+        return nibble(row, col) * UNIT;
     }
 
     @Override
-    public float levelsPerValue(int panel) {
-        return panel < 4 ? 16 : 256;
+    public float levelsPerValue() {
+        return 1 / UNIT;
     }
 
-    /** The values are 1.53125 + level/16 or + level/256 (by panel). */
+    /** Level 0's value: 8·2^-30. */
     @Override
     public float valueOffset() {
-        return MIDDLE;
+        return 8 * UNIT;
     }
 
     /** Bits a column's lane is rotated left by for panel n: panels n and n + 4 share one rotation. */
@@ -210,30 +212,45 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return (panel < 4 ? 19 : 15) - rotation(panel) & 31;
     }
 
-    /** The values (1.53125 + level/16 or /256) of the first {@code width} columns of (group, block); column k at k·8·L. */
+    /** The values (u·2^-30) of the first {@code width} columns of (group, block); column k's at k·8·L. */
     @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
+        FloatVector top = FloatVector.broadcast(F, UNIT / (1 << 19)), next = FloatVector.broadcast(F, UNIT / (1 << 15));
         for (int k = 0, o = 0; k < width; k++, at += COLUMN_BYTES, o += GROUP_ROWS) {
             IntVector q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
-            q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o);
-            q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 4 * L);
-            IntVector r = q.lanewise(VectorOperators.ROL, 8);
-            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + L);
-            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 5 * L);
-            r = q.lanewise(VectorOperators.ROL, 16);
-            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + 2 * L);
-            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 6 * L);
-            r = q.lanewise(VectorOperators.ROL, 24);
-            r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().intoArray(decoded, o + 3 * L);
-            r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().intoArray(decoded, o + 7 * L);
+            for (int n = 0; n < 4; n++) {
+                IntVector r = n == 0 ? q : q.lanewise(VectorOperators.ROL, 8 * n);
+                ((FloatVector) r.and(TOP_WINDOW).convertShape(I2F, F, 0)).mul(top).intoArray(decoded, o + n * L);
+                ((FloatVector) r.and(NEXT_WINDOW).convertShape(I2F, F, 0)).mul(next).intoArray(decoded, o + (n + 4) * L);
+            }
         }
     }
 
+    @Override
+    public boolean preparesInputs() {
+        return true;
+    }
+
     /**
-     * {@link RowPanels#blockStreamed}: each column is one load of 8·L nibbles and one broadcast input value for
-     * eight panels of a bitwise select and a fused multiply-add, with three rotations ({@link #position}). Two
-     * columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the
+     * The inputs {@link #blockStreamed} reads for one token x[xOffset, xOffset + cols): x times the kernel's two
+     * input scales ({@link Q4Kernel}), the first window's at [0, width) and the second's at [width, 2·width)
+     * (width: whole blocks, zero-padded); null where x is too large for them (then the rows take the many-token path,
+     * which gives the same floats).
+     */
+    @Override
+    public float[] streamedInputs(float[] x, int xOffset) {
+        int width = blocks() * BLOCK;
+        float[] in = RowBuffers.atLeast(RowBuffers.STREAMED_INPUT, 2 * width);
+        return Q4Kernel.scaleInputs(x, xOffset, cols, width, in) ? in : null;
+    }
+
+    /**
+     * {@link RowPanels#blockStreamed}: each column is one load of 8·L nibbles and two broadcast input values (x's
+     * two scaled copies, from {@link #streamedInputs}) for eight panels of a mask and a fused multiply-add, with three
+     * rotations ({@link #position}); the value is the masked lane as it is or converted ({@link Q4Kernel}), a choice
+     * written out at each use: through a helper method taking an IntVector, C2 no longer compiled the vector
+     * operations to instructions and the kernel ran 15x slower. Two columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the
      * loop then read memory at half the speed (from L2 it made no difference; measured at one thread, 768 × 2048
      * from memory: 10 GB/s unrolled by the JIT, 22 two or four columns a pass). Small on purpose: a group-long
      * method with four columns a pass sometimes failed C1's profiling compile (out of virtual registers), and stuck
@@ -242,36 +259,55 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     @Override
     public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + BLOCK * COLUMN_BYTES;
+        int next = blocks() * BLOCK;
         FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        FloatVector xk;
-        IntVector q, r;
+        FloatVector xt, xn;
+        IntVector q, r, w;
         for (; at < end; at += 2 * COLUMN_BYTES, xo += 2) {
             q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
-            xk = FloatVector.broadcast(F, x[xo]);
-            s0 = q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s0);
-            s4 = q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s4);
+            xt = FloatVector.broadcast(F, x[xo]);
+            xn = FloatVector.broadcast(F, x[xo + next]);
+            w = q.and(TOP_WINDOW);
+            s0 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s0);
+            w = q.and(NEXT_WINDOW);
+            s4 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s4);
             r = q.lanewise(VectorOperators.ROL, 8);
-            s1 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s1);
-            s5 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s5);
+            w = r.and(TOP_WINDOW);
+            s1 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s1);
+            w = r.and(NEXT_WINDOW);
+            s5 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s5);
             r = q.lanewise(VectorOperators.ROL, 16);
-            s2 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s2);
-            s6 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s6);
+            w = r.and(TOP_WINDOW);
+            s2 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s2);
+            w = r.and(NEXT_WINDOW);
+            s6 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s6);
             r = q.lanewise(VectorOperators.ROL, 24);
-            s3 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s3);
-            s7 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s7);
+            w = r.and(TOP_WINDOW);
+            s3 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s3);
+            w = r.and(NEXT_WINDOW);
+            s7 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s7);
             q = IntVector.fromMemorySegment(I, levels, at + COLUMN_BYTES, ByteOrder.LITTLE_ENDIAN);
-            xk = FloatVector.broadcast(F, x[xo + 1]);
-            s0 = q.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s0);
-            s4 = q.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s4);
+            xt = FloatVector.broadcast(F, x[xo + 1]);
+            xn = FloatVector.broadcast(F, x[xo + 1 + next]);
+            w = q.and(TOP_WINDOW);
+            s0 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s0);
+            w = q.and(NEXT_WINDOW);
+            s4 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s4);
             r = q.lanewise(VectorOperators.ROL, 8);
-            s1 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s1);
-            s5 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s5);
+            w = r.and(TOP_WINDOW);
+            s1 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s1);
+            w = r.and(NEXT_WINDOW);
+            s5 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s5);
             r = q.lanewise(VectorOperators.ROL, 16);
-            s2 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s2);
-            s6 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s6);
+            w = r.and(TOP_WINDOW);
+            s2 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s2);
+            w = r.and(NEXT_WINDOW);
+            s6 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s6);
             r = q.lanewise(VectorOperators.ROL, 24);
-            s3 = r.and(TOP_WINDOW).or(TOP_BASE).reinterpretAsFloats().fma(xk, s3);
-            s7 = r.and(NEXT_WINDOW).or(NEXT_BASE).reinterpretAsFloats().fma(xk, s7);
+            w = r.and(TOP_WINDOW);
+            s3 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, s3);
+            w = r.and(NEXT_WINDOW);
+            s7 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s7);
         }
         s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0))
                 .intoArray(totals, 0);

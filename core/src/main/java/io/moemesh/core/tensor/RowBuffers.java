@@ -27,6 +27,8 @@ final class RowBuffers {
     static final ThreadLocal<float[]> OTHER_GROUP_SCALES = ThreadLocal.withInitial(() -> new float[0]);
     /** A partial last block of inputs padded with zeros ({@link RowPanels}' decode kernel). */
     static final ThreadLocal<float[]> PADDED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
+    /** One token's inputs as a format's decode kernel reads them ({@link RowPanels#streamedInputs}: q4's scaled copies). */
+    static final ThreadLocal<float[]> STREAMED_INPUT = ThreadLocal.withInitial(() -> new float[0]);
     /** Each token's block starts ({@link RowPanels}: q4's offset times the inputs' sums). */
     static final ThreadLocal<float[]> BLOCK_STARTS = ThreadLocal.withInitial(() -> new float[0]);
     /** One group's running totals for each token of a batch ({@link RowPanels}). */

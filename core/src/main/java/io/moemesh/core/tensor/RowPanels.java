@@ -66,6 +66,20 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
 
+    /** Whether {@link #blockStreamed} reads inputs prepared by {@link #streamedInputs} rather than x itself. */
+    default boolean preparesInputs() {
+        return false;
+    }
+
+    /**
+     * Where {@link #preparesInputs}: one token's inputs x[xOffset, xOffset + cols) as {@link #blockStreamed} reads
+     * them, in this thread's buffer from index 0, whole blocks (zero-padded); or null where the kernel cannot take
+     * these inputs, and the rows then take the many-token path, which gives the same floats.
+     */
+    default float[] streamedInputs(float[] x, int xOffset) {
+        throw new UnsupportedOperationException(format() + " reads its inputs as they are");
+    }
+
     /** Rows the kernels compute together: row ranges that start and end on a multiple of this waste nothing. */
     @Override
     default int rowGrain() {
@@ -133,30 +147,41 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /** Rows [from, to) for one input, a group at a time, or two whole groups at a time ({@link #streamsPairs}). */
     @Override
     default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
+        float[] in = x;
+        int inOffset = xOffset;
+        if (preparesInputs()) {
+            in = streamedInputs(x, xOffset);
+            if (in == null) {
+                decodedRows(from, to, x, xOffset, 1, out, outOffset, rows());
+                return;
+            }
+            inOffset = 0;
+        }
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, 1);
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             int first = g * GROUP_ROWS, begin = Math.max(from, first);
             if (streamsPairs() && first + 2 * GROUP_ROWS <= to && first >= from) {
-                float[] sums = groupPair(g, x, xOffset, starts, blockScales);
+                float[] sums = groupPair(g, in, inOffset, starts, blockScales);
                 System.arraycopy(sums, 0, out, outOffset + first, 2 * GROUP_ROWS);
                 g++;
                 continue;
             }
-            float[] sums = groupOneToken(g, x, xOffset, starts, blockScales);
+            float[] sums = groupOneToken(g, in, inOffset, starts, blockScales);
             System.arraycopy(sums, begin - first, out, outOffset + begin, Math.min(to, first + GROUP_ROWS) - begin);
         }
     }
 
     /**
      * One token over one group, all blocks ({@link #blockStreamed}); returns this thread's buffer holding the
-     * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros, which add nothing
-     * (fma(v, 0, s) = s: a sum that starts at anything but −0 is never −0), so every block is 32 columns.
+     * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros (prepared inputs come
+     * padded), which add nothing (fma(v, 0, s) = s: a sum that starts at anything but −0 is never −0), so every
+     * block is 32 columns.
      */
     private float[] groupOneToken(int group, float[] x, int xOffset, float[] starts, float[] blockScales) {
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
         Arrays.fill(totals, 0, GROUP_ROWS, 0f);
-        int cols = cols(), full = cols / BLOCK;
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / BLOCK;
         for (int b = 0; b < full; b++) {
             blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, blockScales));
         }
@@ -231,6 +256,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             dotRows(from, to, x, xOffset, out, outOffset);
             return;
         }
+        decodedRows(from, to, x, xOffset, tokens, out, outOffset, outStride);
+    }
+
+    /** {@link #dotRowRange} through decoded blocks, for any number of tokens. */
+    private void decodedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                             int outStride) {
         int cols = cols();
         float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, BLOCK * GROUP_ROWS);
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);

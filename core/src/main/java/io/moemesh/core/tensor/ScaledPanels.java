@@ -1,6 +1,7 @@
 package io.moemesh.core.tensor;
 
 import io.moemesh.core.weights.Numerics;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -45,33 +46,36 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
     }
 
     /**
-     * Levels per unit of the values the kernels multiply in panel n: 1 where they multiply levels; for q4 16 or 256
-     * (whose values step by 1/16 or 1/256 by panel: {@link Q4Matrix}). A block's sum is multiplied by scale times
-     * this. A power of two, so the product is exact.
+     * Levels per unit of the values the kernels multiply: 1 where they multiply levels, 2^30 for q4 (whose values
+     * are u·2^-30: {@link Q4Matrix}). A block's sum is multiplied by scale times this. A power of two, so the product
+     * is exact.
      */
-    default float levelsPerValue(int panel) {
+    default float levelsPerValue() {
         return 1;
     }
 
     @Override
     default float blockScale(int row, int block) {
-        return scale(row, block) * levelsPerValue(row % GROUP_ROWS / L);
+        return scale(row, block) * levelsPerValue();
     }
 
     /**
      * {@link #blockScale}s of (group, block) into {@code dst}: the fp16 bits moved into a float's place, eight vectors
      * at a time (the Vector API has no fp16 conversion): a widening, a shift and a mask, then the exponent's bias by
-     * one multiply. Exact for every finite fp16, subnormals included.
+     * one multiply, and q4's 2^30 by a second (2^112 · 2^30 is past a float's range). Exact for every finite fp16,
+     * subnormals included.
      */
     @Override
     default float[] blockScales(int group, int block, float[] dst) {
+        float perValue = levelsPerValue();
         long at = 2 * scalesAt(group, block);
         MemorySegment scales = scales();
         for (int n = 0; n < 8; n++) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
-            h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats()
-                    .mul(FP16_EXPONENT_SHIFT * levelsPerValue(n)).intoArray(dst, n * L);
+            FloatVector scale = h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats()
+                    .mul(FP16_EXPONENT_SHIFT);
+            (perValue == 1 ? scale : scale.mul(perValue)).intoArray(dst, n * L);
         }
         return dst;
     }

@@ -84,6 +84,30 @@ class QuantizedMatrixTest {
     }
 
     /**
+     * q4's decode kernel reads scaled copies of the input (x·2^100 where its values are subnormal: {@link Q4Kernel});
+     * inputs too large or (converting) too small for them take the many-token path instead. Either way one token gets
+     * what {@code dot} computes, bit for bit, for inputs from 1e-30 to 2^40 (past the copies' limits, 2^23 and 2^-77).
+     */
+    @ParameterizedTest
+    @CsvSource({"1e-30", "1e-6", "1", "1e6", "1.1e12"})
+    void q4DecodeKernelTakesInputsOfAnySize(float magnitude) {
+        int rows = 130, cols = 200;
+        SplittableRandom r = new SplittableRandom(7);
+        Matrix w = quantize("q4", F32Matrix.of(weights(rows, cols, r), rows, cols));
+        float[] x = new float[cols];
+        for (int c = 0; c < cols; c++) {
+            x[c] = (float) (r.nextGaussian() * magnitude);
+        }
+        float[] one = io.moemesh.core.kernel.MatMul.vector().apply(w, x, 1);
+        for (int row = 0; row < rows; row++) {
+            float dot = w.dot(row, x, 0);
+            assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(one[row]), "row " + row + ": " + one[row] + " vs dot " + dot);
+            assertTrue(Math.abs(dot - w.dotReference(row, x, 0)) <= 1e-5 * KernelTerms.of(w, row, x, 0), "row " + row);
+            assertTrue(Float.isFinite(dot) && (dot != 0 || magnitude < 1e-20), "row " + row + ": " + dot);
+        }
+    }
+
+    /**
      * int8: every weight within scale / 2 of its original, and the scale no bigger than max|w| / 127 rounded up
      * to fp16 (else a huge scale with all-zero quants would pass the first check).
      */
