@@ -105,7 +105,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * What the values are offset by: the kernels sum Σ (value − offset)·x as −offset·Σx + Σ value·x, the first term
-     * the block's start. Zero but for q4, whose values are 1.53125 + level/16 or /256 (see {@link Q4Matrix}).
+     * the block's start. Zero but for q4, whose values are (level + 8)·2^-30 (see {@link Q4Matrix}).
      */
     default float valueOffset() {
         return 0;

@@ -7,7 +7,7 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** q4's kernels start each block from −1.5·Σx: every path must get the same float, and it must be Σx. */
+/** q4's kernels start each block from −8·2^-30·Σx: every path must get the same float, and it must be Σx. */
 class BlockInputSumsTest {
     @Test
     void vectorTreeEqualsScalarTwinBitForBit() {
