@@ -75,9 +75,10 @@ final class Q4Kernel {
             case "auto" -> {
                 double ratio = subnormalSlowdown();
                 boolean subnormal = ratio < 1.5;
-                LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT,
-                        "q4 decode kernel: %s values (multiply-adds on subnormal operands took %.2fx the time of normal ones;"
-                                + " -D%s=subnormal|convert overrides)", subnormal ? "subnormal" : "converted", ratio, PROPERTY));
+                LOG.log(System.Logger.Level.INFO, String.format(Locale.ROOT, "q4 decode kernel: %s values"
+                                + " (multiply-adds on subnormal operands took %.2fx the time of normal ones;"
+                                + " -D%s=subnormal|convert overrides)",
+                        subnormal ? "subnormal" : "converted", ratio, PROPERTY));
                 yield subnormal;
             }
             default -> throw new IllegalArgumentException(

@@ -222,7 +222,8 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
             for (int n = 0; n < 4; n++) {
                 IntVector r = n == 0 ? q : q.lanewise(VectorOperators.ROL, 8 * n);
                 ((FloatVector) r.and(TOP_WINDOW).convertShape(I2F, F, 0)).mul(top).intoArray(decoded, o + n * L);
-                ((FloatVector) r.and(NEXT_WINDOW).convertShape(I2F, F, 0)).mul(next).intoArray(decoded, o + (n + 4) * L);
+                ((FloatVector) r.and(NEXT_WINDOW).convertShape(I2F, F, 0)).mul(next)
+                        .intoArray(decoded, o + (n + 4) * L);
             }
         }
     }
@@ -235,8 +236,8 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     /**
      * The inputs {@link #blockStreamed} reads for one token x[xOffset, xOffset + cols): x times the kernel's two
      * input scales ({@link Q4Kernel}), the first window's at [0, width) and the second's at [width, 2·width)
-     * (width: whole blocks, zero-padded); null where x is too large for them (then the rows take the many-token path,
-     * which gives the same floats).
+     * (width: whole blocks, zero-padded); null where the copies cannot hold x exactly ({@link Q4Kernel#scaleInputs}:
+     * then the rows take the many-token path, which gives the same floats).
      */
     @Override
     public float[] streamedInputs(float[] x, int xOffset) {
@@ -250,9 +251,10 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
      * two scaled copies, from {@link #streamedInputs}) for eight panels of a mask and a fused multiply-add, with three
      * rotations ({@link #position}); the value is the masked lane as it is or converted ({@link Q4Kernel}), a choice
      * written out at each use: through a helper method taking an IntVector, C2 no longer compiled the vector
-     * operations to instructions and the kernel ran 15x slower. Two columns a pass, written out: left to itself the JIT unrolled the one-column loop eight or more times and the
-     * loop then read memory at half the speed (from L2 it made no difference; measured at one thread, 768 × 2048
-     * from memory: 10 GB/s unrolled by the JIT, 22 two or four columns a pass). Small on purpose: a group-long
+     * operations to instructions and the kernel ran 15x slower. Two columns a pass, written out: left to itself the
+     * JIT unrolled the one-column loop eight or more times and the loop then read memory at half the speed (from L2
+     * it made no difference; measured at one thread, 768 × 2048 from memory: 10 GB/s unrolled by the JIT, 22 two or
+     * four columns a pass). Small on purpose: a group-long
      * method with four columns a pass sometimes failed C1's profiling compile (out of virtual registers), and stuck
      * in its first tier it ran 100x slower.
      */
