@@ -66,6 +66,25 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
 
+    /**
+     * Whether the many-token path takes a batch's first four tokens through {@link #blockStreamedFour} rather than
+     * decoding each block first: bf16 does (see there), int8 and q4 measured no gain from it.
+     */
+    default boolean streamsFourTokens() {
+        return false;
+    }
+
+    /**
+     * {@link #blockFourTokens} over (group, block) with each value vector converted from the weights as it is loaded,
+     * and stored in {@code decoded} as {@link #decodeBlock} would (panels {@code first} to {@code first + 3}), for the
+     * batch's other tokens: the same operations for each token. Only called where {@link #streamsFourTokens}.
+     */
+    default void blockStreamedFour(int group, int block, int width, int first, float[] x, int xa, int stride,
+                                   float[] starts, int sa, int startStride, float[] totals, int at,
+                                   float[] blockScales, float[] decoded) {
+        throw new UnsupportedOperationException(format() + " has no four-token streamed kernel");
+    }
+
     /** Whether {@link #blockStreamed} reads inputs prepared by {@link #streamedInputs} rather than x itself. */
     default boolean preparesInputs() {
         return false;
@@ -245,7 +264,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /**
      * Rows [from, to) for several inputs. A group's block is decoded to floats once (32 columns × 8·L rows, in L1),
      * then four tokens at a time run over half of its panels ({@link #blockFourTokens}), the last two or one over all
-     * eight. The running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
+     * eight; where the format {@link #streamsFourTokens}, the first four tokens decode the block as they go. The running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
      * accumulators) measured 8–14% faster than two tokens by eight at batch 8–128, and three tokens by eight (24
      * accumulators) 3–12% slower than two (bench kernels int8 and q4, 30B expert, two threads, A/B twice).
      */
@@ -268,13 +287,21 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, tokens);
         int blocks = blocks();
+        boolean streamed = streamsFourTokens() && tokens >= 4;
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
             for (int b = 0; b < blocks; b++) {
                 int width = Math.min(BLOCK, cols - b * BLOCK);
-                decodeBlock(g, b, width, decoded);
                 float[] scales = blockScales(g, b, blockScales);
                 int t = 0;
+                if (streamed) {
+                    int sa = b, xa = xOffset + b * BLOCK;
+                    blockStreamedFour(g, b, width, 0, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
+                    blockStreamedFour(g, b, width, 4, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
+                    t = 4;
+                } else {
+                    decodeBlock(g, b, width, decoded);
+                }
                 for (; t + 4 <= tokens; t += 4) {
                     int xa = xOffset + t * cols + b * BLOCK;
                     int sa = t * blocks + b;

@@ -106,7 +106,9 @@ class MatMulTest {
             "int8,37,45,11", "int8,5,300,32", "q4,9,1000,13", "q4,3,2048,32", "q4,4,96,8",
             "q4,41,256,8", "int8,35,128,9", "bf16p,37,131,9", "bf16p,3,1027,6", "bf16p,130,64,13",
             // past two whole groups of 128 rows one token takes two groups at a time (bf16, int8), the rest alone
-            "bf16p,300,131,5", "int8,290,77,6", "int8,513,40,4"})
+            "bf16p,300,131,5", "int8,290,77,6", "int8,513,40,4",
+            // bf16's first four tokens convert the block as they go and store it for the rest: four alone, then more
+            "bf16p,300,131,4", "bf16p,129,33,8", "bf16p,200,70,7"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
