@@ -35,16 +35,22 @@ import java.util.stream.Collectors;
                 "format and thread count: warm-up generations until the kernels run compiled, then --repeats timed ones (median and best).",
                 "Default model: Qwen3-30B-A3B's shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768,",
                 "vocabulary 151936) cut to --layers layers, random weights, written once under $MOEMESH_HOME",
-                "(about 1.3 GB per layer plus 1.2 GB of embeddings and head)."})
+                "(about 1.3 GB per layer plus 1.2 GB of embeddings and head); --shape 235b-a22b: Qwen3-235B-A22B's",
+                "(hidden 4096, 64/4 heads, experts of width 1536: about 5 GB per layer plus 2.5 GB), 2 layers by default."})
 final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
             description = "Checkpoint directory (config.json + *.safetensors) or GGUF file. Default: the synthetic "
-                    + "30B-A3B-shaped model.")
+                    + "model of --shape.")
     Path model;
 
-    @Option(names = "--layers", defaultValue = "8", paramLabel = "L",
-            description = "Layers of the synthetic model (default ${DEFAULT-VALUE}).")
-    int layers;
+    @Option(names = "--shape", defaultValue = "30b-a3b", paramLabel = "SHAPE",
+            description = "Layer shape of the synthetic model: 30b-a3b (default) or 235b-a22b.")
+    String shape;
+
+    @Option(names = "--layers", paramLabel = "L",
+            description = "Layers of the synthetic model (default 8 for 30b-a3b, 2 for 235b-a22b: the llama.cpp "
+                    + "anchor figures' cuts).")
+    Integer layers;
 
     @Option(names = "--vocab", defaultValue = "151936", paramLabel = "V",
             description = "Vocabulary of the synthetic model (default ${DEFAULT-VALUE}, Qwen3's).")
@@ -91,10 +97,15 @@ final class BenchDecodeCommand implements Callable<Integer> {
             case "memory" -> LoadMode.MEMORY;
             default -> throw new IllegalArgumentException("--load must be mmap or memory, got '" + load + "'");
         };
+        BenchModels.Shape synthetic = BenchModels.Shape.of(shape);
+        int layerCount = layers != null ? layers : synthetic == BenchModels.Shape.QWEN3_235B_A22B ? 2 : 8;
+        if (layerCount < 1) {
+            throw new IllegalArgumentException("--layers must be at least 1, got " + layerCount);
+        }
         // Written (or found) once here, so that child JVMs only read it.
-        Path dir = model != null ? model : BenchModels.ensureQwen3_30bA3b(layers, vocab, BenchDecodeCommand::progress);
+        Path dir = model != null ? model : synthetic.ensure(layerCount, vocab, BenchDecodeCommand::progress);
         String name = model != null ? String.valueOf(model.toAbsolutePath().normalize().getFileName())
-                : BenchModels.qwen3_30bA3bName(layers);
+                : synthetic.name(layerCount);
         List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
         List<Map<String, Object>> rows = new ArrayList<>();
         if (formats.size() == 1) {

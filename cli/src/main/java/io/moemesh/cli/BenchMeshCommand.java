@@ -89,12 +89,12 @@ final class BenchMeshCommand implements java.util.concurrent.Callable<Integer> {
         for (String m : models) {
             Path dir = switch (m) {
                 case "embedded" -> EmbeddedModel.ensure(BenchMeshCommand::progress);
-                case "30b-a3b" -> BenchModels.ensureQwen3_30bA3b(layers, vocab, BenchMeshCommand::progress);
+                case "30b-a3b" -> BenchModels.Shape.QWEN3_30B_A3B.ensure(layers, vocab, BenchMeshCommand::progress);
                 default -> Path.of(m);
             };
             String name = switch (m) {
                 case "embedded" -> "embedded";
-                case "30b-a3b" -> BenchModels.qwen3_30bA3bName(layers);
+                case "30b-a3b" -> BenchModels.Shape.QWEN3_30B_A3B.name(layers);
                 default -> dir.getFileName().toString();
             };
             Qwen3Config config = Qwen3Config.load(dir.resolve("config.json"));

@@ -135,5 +135,9 @@ class BenchKernelsDecodeTest {
                 .toString(), "--formats", "int3");
         assertEquals(1, weights.exitCode());
         assertTrue(weights.errors().contains("int3"), weights.stderr());
+        CliProcess model = CliProcess.run(home, "bench", "decode", "--shape", "7b-a1b");
+        assertEquals(1, model.exitCode());
+        assertTrue(model.errors().contains("unknown model shape '7b-a1b': expected one of 30b-a3b, 235b-a22b"),
+                model.stderr());
     }
 }
