@@ -264,7 +264,7 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
         return true;
     }
 
-    /** {@link RowPanels#blockStreamedFour}: four tokens by four panels, each panel's vector converted once for the four. */
+    /** {@link RowPanels#blockStreamedFour}: four tokens by four panels, each panel's vector converted once for all. */
     @Override
     public void blockStreamedFour(int group, int block, int width, int first, float[] x, int xa, int stride,
                                   float[] starts, int sa, int startStride, float[] totals, int at, float[] blockScales,

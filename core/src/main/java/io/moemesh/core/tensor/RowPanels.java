@@ -264,7 +264,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /**
      * Rows [from, to) for several inputs. A group's block is decoded to floats once (32 columns × 8·L rows, in L1),
      * then four tokens at a time run over half of its panels ({@link #blockFourTokens}), the last two or one over all
-     * eight; where the format {@link #streamsFourTokens}, the first four tokens decode the block as they go. The running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
+     * eight; where the format {@link #streamsFourTokens}, the first four tokens decode the block as they go. The
+     * running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
      * accumulators) measured 8–14% faster than two tokens by eight at batch 8–128, and three tokens by eight (24
      * accumulators) 3–12% slower than two (bench kernels int8 and q4, 30B expert, two threads, A/B twice).
      */
