@@ -68,7 +68,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * Whether the many-token path takes a batch's first four tokens through {@link #blockStreamedFour} rather than
-     * decoding each block first: bf16 does (see there), int8 and q4 measured no gain from it.
+     * decoding each block first: bf16 does (see there); int8 measured no gain from it, and q4 (2 KB blocks, whose
+     * decode costs more operations a weight than its multiply-adds) was not tried.
      */
     default boolean streamsFourTokens() {
         return false;
