@@ -99,7 +99,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException("--load must be mmap or memory, got '" + load + "'");
         };
         BenchModels.Shape synthetic = BenchModels.Shape.of(shape);
-        int layerCount = layers != null ? layers : synthetic == BenchModels.Shape.QWEN3_235B_A22B ? 2 : 8;
+        int layerCount = layers != null ? layers : synthetic.benchLayers();
         if (layerCount < 1) {
             throw new IllegalArgumentException("--layers must be at least 1, got " + layerCount);
         }

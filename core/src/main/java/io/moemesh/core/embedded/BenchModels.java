@@ -20,18 +20,20 @@ public final class BenchModels {
     /** The published MoE models whose layers the synthetic ones copy (their config.json's numbers). */
     public enum Shape {
         /** Qwen3-30B-A3B: hidden 2048, 32 query / 4 KV heads of 128, 128 experts top-8 of width 768; 1.3 GB a layer. */
-        QWEN3_30B_A3B("30b-a3b", 2048, 32, 6144, 768, 30_0003L, 1),
+        QWEN3_30B_A3B("30b-a3b", 2048, 32, 6144, 768, 30_0003L, 1, 8),
         /** Qwen3-235B-A22B: hidden 4096, 64 query / 4 KV heads of 128, 128 experts top-8 of width 1536; 5 GB a layer. */
-        QWEN3_235B_A22B("235b-a22b", 4096, 64, 12288, 1536, 235_0022L, 8);
+        QWEN3_235B_A22B("235b-a22b", 4096, 64, 12288, 1536, 235_0022L, 8, 2);
 
         private final String key;
         private final int hidden, queryHeads, intermediate, expertWidth;
         private final long seed;
         /** Shards a layer is written in: the writer holds one shard in memory, so a few hundred MB to ~1.3 GB each. */
         private final int shardsPerLayer;
+        /** Layers of the cut the llama.cpp figures were measured on. */
+        private final int benchLayers;
 
         Shape(String key, int hidden, int queryHeads, int intermediate, int expertWidth, long seed,
-              int shardsPerLayer) {
+              int shardsPerLayer, int benchLayers) {
             this.key = key;
             this.hidden = hidden;
             this.queryHeads = queryHeads;
@@ -39,6 +41,12 @@ public final class BenchModels {
             this.expertWidth = expertWidth;
             this.seed = seed;
             this.shardsPerLayer = shardsPerLayer;
+            this.benchLayers = benchLayers;
+        }
+
+        /** Layers a benchmark cuts this model to by default: those of llama.cpp's figures for it (8 and 2). */
+        public int benchLayers() {
+            return benchLayers;
         }
 
         /** The name a user types, e.g. {@code 235b-a22b}. */

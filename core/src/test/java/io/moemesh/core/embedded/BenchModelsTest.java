@@ -13,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The synthetic benchmark models have the layers of the published ones: their config.json's numbers. */
 class BenchModelsTest {
     @ParameterizedTest
-    @CsvSource({"30b-a3b,Qwen3-30B-A3B", "235b-a22b,Qwen3-235B-A22B"})
-    void syntheticLayersAreThePublishedModelsLayers(String key, String published) throws Exception {
+    @CsvSource({"30b-a3b,Qwen3-30B-A3B,8", "235b-a22b,Qwen3-235B-A22B,2"})
+    void syntheticLayersAreThePublishedModelsLayers(String key, String published, int llamaCppCut) throws Exception {
         Qwen3Config real = Qwen3Config.load(Path.of(Objects.requireNonNull(
                 getClass().getResource("/qwen3-configs/" + published + "/config.json")).toURI()));
         BenchModels.Shape shape = BenchModels.Shape.of(key);
@@ -32,6 +32,7 @@ class BenchModelsTest {
         assertEquals(real.normTopkProb(), synthetic.normTopkProb());
         assertEquals(real.tieWordEmbeddings(), synthetic.tieWordEmbeddings());
         assertEquals(key + "-2layers", shape.name(2));
+        assertEquals(llamaCppCut, shape.benchLayers(), "the layers of the issue's llama.cpp figures for " + key);
     }
 
     @Test
