@@ -295,18 +295,18 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             for (int b = 0; b < blocks; b++) {
                 int width = Math.min(BLOCK, cols - b * BLOCK);
                 float[] scales = blockScales(g, b, blockScales);
-                int t = 0;
-                if (streamed) {
-                    int sa = b, xa = xOffset + b * BLOCK;
-                    blockStreamedFour(g, b, width, 0, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
-                    blockStreamedFour(g, b, width, 4, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
-                    t = 4;
-                } else {
+                if (!streamed) {
                     decodeBlock(g, b, width, decoded);
                 }
+                int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
                     int xa = xOffset + t * cols + b * BLOCK;
                     int sa = t * blocks + b;
+                    if (streamed && t == 0) {   // these four fill decoded for the rest
+                        blockStreamedFour(g, b, width, 0, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
+                        blockStreamedFour(g, b, width, 4, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
+                        continue;
+                    }
                     blockFourTokens(decoded, scales, width, 0, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
                     blockFourTokens(decoded, scales, width, 4, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
                 }
