@@ -6,20 +6,22 @@ import java.util.Arrays;
  * Keys and values of one sequence at one layer, post-RoPE, growing as tokens arrive. Stored in pages of
  * {@link #PAGE} positions: a growing sequence adds a page now and then instead of copying everything it holds into
  * an array twice as large (which made every doubling garbage on the decode path), and a short one holds at most
- * one partly used page.
+ * one partly used page. Pages come from, and go back to, a {@link KvPages} shared by the caches of a JVM.
  */
 public final class KvCache {
     /** Positions per page: a power of two, so that a position's page and offset are a shift and a mask. */
     public static final int PAGE = 64;
     private static final int SHIFT = Integer.numberOfTrailingZeros(PAGE);
 
+    private final KvPages pages;
     private final int kvDim;
     private float[][] keyPages = new float[4][];
     private float[][] valuePages = new float[4][];
     private int length;
 
-    public KvCache(int kvDim) {
-        this.kvDim = kvDim;
+    public KvCache(KvPages pages) {
+        this.pages = pages;
+        this.kvDim = pages.kvDim();
     }
 
     public int length() {
@@ -48,11 +50,25 @@ public final class KvCache {
                 keyPages = Arrays.copyOf(keyPages, page * 2);
                 valuePages = Arrays.copyOf(valuePages, page * 2);
             }
-            keyPages[page] = new float[PAGE * kvDim];
-            valuePages[page] = new float[PAGE * kvDim];
+            keyPages[page] = pages.take();
+            valuePages[page] = pages.take();
         }
         System.arraycopy(k, kOffset, keyPages[page], offset(length), kvDim);
         System.arraycopy(v, vOffset, valuePages[page], offset(length), kvDim);
         length++;
+    }
+
+    /**
+     * Hands every page back to the pool and empties the cache: its sequence has ended. The caller makes sure nothing
+     * reads or appends to the cache any more (once a page is taken by another cache, it is that cache's).
+     */
+    public void release() {
+        for (int p = 0; p < keyPages.length && keyPages[p] != null; p++) {
+            pages.give(keyPages[p]);
+            pages.give(valuePages[p]);
+            keyPages[p] = null;
+            valuePages[p] = null;
+        }
+        length = 0;
     }
 }

@@ -4,17 +4,38 @@ import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.nn.Attention;
 import io.moemesh.core.nn.KvCache;
+import io.moemesh.core.nn.KvPages;
 import io.moemesh.core.nn.RotaryEmbedding;
 import io.moemesh.core.weights.Checkpoint;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 
-/** All attention layers in this JVM, with a KV cache per (sequence, layer). */
+/**
+ * All attention layers in this JVM, with a KV cache per (sequence, layer), whose pages are recycled ({@link KvPages}).
+ *
+ * <p>A sequence's attention and its release may come at once (a cancel reaching the attention-service while a step
+ * of the same sequence runs). Each takes the sequence's lock, so the pages go back to the pool only after the step
+ * that reads them is done; otherwise another sequence could take a page while it is still written.
+ */
 public final class LocalAttention implements AttentionBackend {
     private final Attention[] layers;
-    private final int kvDim;
-    private final Map<Long, KvCache[]> caches = new ConcurrentHashMap<>();
+    private final KvPages pages;
+    private final Map<Long, SequenceCaches> caches = new ConcurrentHashMap<>();
+    /** A field, not a lambda at the call: a capturing lambda would be a new object on every layer's step. */
+    private final Function<Long, SequenceCaches> newSequence;
+
+    /** A sequence's caches, one per layer as it is first attended; guarded by itself. */
+    private static final class SequenceCaches {
+        final KvCache[] layers;
+        /** Set under the lock when the pages went back: a step that finds it set looks the sequence up again. */
+        boolean released;
+
+        SequenceCaches(int layers) {
+            this.layers = new KvCache[layers];
+        }
+    }
 
     public LocalAttention(Checkpoint checkpoint, MatMul matMul) {
         this(checkpoint, layer -> true, matMul);
@@ -30,7 +51,13 @@ public final class LocalAttention implements AttentionBackend {
                 layers[l] = Attention.load(checkpoint, l, rope, matMul);
             }
         }
-        this.kvDim = c.kvDim();
+        this.pages = KvPages.withDefaultLimit(c.kvDim());
+        this.newSequence = id -> new SequenceCaches(layers.length);
+    }
+
+    /** The pool this JVM's caches take their pages from. */
+    public KvPages pages() {
+        return pages;
     }
 
     public boolean owns(int layer) {
@@ -39,13 +66,25 @@ public final class LocalAttention implements AttentionBackend {
 
     /** Tokens cached for the sequence at one layer (0 if none). */
     public int cachedTokens(long sequenceId, int layer) {
-        KvCache[] perLayer = caches.get(sequenceId);
-        return perLayer == null || perLayer[layer] == null ? 0 : perLayer[layer].length();
+        SequenceCaches sequence = caches.get(sequenceId);
+        return sequence == null || sequence.layers[layer] == null ? 0 : sequence.layers[layer].length();
     }
 
     /** @return whether the sequence had caches here */
     public boolean releaseIfPresent(long sequenceId) {
-        return caches.remove(sequenceId) != null;
+        SequenceCaches sequence = caches.remove(sequenceId);
+        if (sequence == null) {
+            return false;
+        }
+        synchronized (sequence) {
+            sequence.released = true;
+            for (KvCache cache : sequence.layers) {
+                if (cache != null) {
+                    cache.release();
+                }
+            }
+        }
+        return true;
     }
 
     @Override
@@ -54,21 +93,28 @@ public final class LocalAttention implements AttentionBackend {
             throw new IllegalArgumentException(layer < 0 || layer >= layers.length
                     ? "layer " + layer + " outside 0.." + (layers.length - 1) : "layer " + layer + " is not owned here");
         }
-        KvCache[] perLayer = caches.computeIfAbsent(sequenceId, id -> new KvCache[layers.length]);
-        if (perLayer[layer] == null) {
-            perLayer[layer] = new KvCache(kvDim);
+        while (true) {
+            SequenceCaches sequence = caches.computeIfAbsent(sequenceId, newSequence);
+            synchronized (sequence) {
+                if (sequence.released) {
+                    continue;   // released between the lookup and the lock: as if this step came after the release
+                }
+                if (sequence.layers[layer] == null) {
+                    sequence.layers[layer] = new KvCache(pages);
+                }
+                return layers[layer].forward(normedHidden, tokens, sequence.layers[layer]);
+            }
         }
-        return layers[layer].forward(normedHidden, tokens, perLayer[layer]);
     }
 
     @Override
     public int cachedTokens(long sequenceId) {
-        KvCache[] perLayer = caches.get(sequenceId);
-        if (perLayer == null) {
+        SequenceCaches sequence = caches.get(sequenceId);
+        if (sequence == null) {
             return 0;
         }
         int max = 0;
-        for (KvCache cache : perLayer) {
+        for (KvCache cache : sequence.layers) {
             max = Math.max(max, cache == null ? 0 : cache.length());
         }
         return max;
@@ -81,6 +127,6 @@ public final class LocalAttention implements AttentionBackend {
 
     @Override
     public void release(long sequenceId) {
-        caches.remove(sequenceId);
+        releaseIfPresent(sequenceId);
     }
 }

@@ -9,7 +9,7 @@ class KvCacheTest {
     @Test
     void everyPositionIsWhereThePagesSay() {
         int kvDim = 6, positions = 5 * KvCache.PAGE + 3;
-        KvCache cache = new KvCache(kvDim);
+        KvCache cache = new KvCache(new KvPages(kvDim, 0));
         float[] k = new float[kvDim + 2], v = new float[kvDim + 1];
         for (int p = 0; p < positions; p++) {
             for (int i = 0; i < kvDim; i++) {
