@@ -67,15 +67,16 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
             upMacs += 2L * mlp.gate.rows() * mlp.gate.cols() * rows[m];
             downMacs += (long) mlp.down.rows() * mlp.down.cols() * rows[m];
         }
-        float[] h = Scratch.floats(Scratch.Use.EXPERTS_H, hRows);
+        // every element of h, g and u is written before it is read
+        float[] h = Scratch.floatsAtLeast(Scratch.Use.EXPERTS_H, hRows);
         // one token's rows of a chunk, or a span of rows for all of one FFN's tokens
         int gateLength = Math.max(maxTokens * SPAN, maxIntermediate);
         StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
         boolean equalCost = minTokens == maxTokens;   // decoding gives every FFN one token: all rows cost the same
         matMul.parallel(upRows.total(), mlps[0].gate.rowGrain(), upMacs, equalCost, (from, to) -> {
             // this thread's own: workers each have their Scratch
-            float[] g = Scratch.floats(Scratch.Use.EXPERTS_GATE, gateLength);
-            float[] u = Scratch.floats(Scratch.Use.EXPERTS_UP, gateLength);
+            float[] g = Scratch.floatsAtLeast(Scratch.Use.EXPERTS_GATE, gateLength);
+            float[] u = Scratch.floatsAtLeast(Scratch.Use.EXPERTS_UP, gateLength);
             for (int i = from; i < to; ) {
                 int m = upRows.owner(i);
                 SwiGluMlp mlp = mlps[m];
