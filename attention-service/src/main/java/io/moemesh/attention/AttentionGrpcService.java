@@ -65,7 +65,9 @@ public class AttentionGrpcService implements AttentionService {
         return requests.emitOn(Infrastructure.getDefaultWorkerPool()).map(this::attendOne);
     }
 
+    /** Blocking: a release waits for a step of the same sequence in progress to end before its pages go back. */
     @Override
+    @Blocking
     public Uni<ReleaseResponse> release(ReleaseRequest request) {
         int released = 0;
         for (long id : request.getSequenceIdsList()) {

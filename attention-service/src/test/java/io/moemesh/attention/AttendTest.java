@@ -22,6 +22,8 @@ import io.moemesh.proto.attention.v1.ReleaseRequest;
 import io.moemesh.proto.common.v1.DType;
 import io.moemesh.proto.common.v1.Tensor;
 import io.quarkus.grpc.GrpcClient;
+import io.moemesh.core.PrometheusText;
+import io.moemesh.core.nn.KvCache;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import org.junit.jupiter.api.Test;
@@ -98,6 +100,10 @@ class AttendTest {
         }
     }
 
+    private static String metrics() {
+        return io.restassured.RestAssured.given().get("/q/metrics").then().statusCode(200).extract().asString();
+    }
+
     private AttendRequest.Builder request(long sequence, int position) {
         return AttendRequest.newBuilder().setSequenceId(sequence).setLayer(0).setPosition(position)
                 .setHidden(tensor(new float[2 * 64], 2, 64));
@@ -117,8 +123,16 @@ class AttendTest {
         StatusRuntimeException repeated = fails(request(sequence, 0).build(), "position 0 but the cache holds 2 tokens");
         assertEquals(Status.Code.FAILED_PRECONDITION, repeated.getStatus().getCode());
         assertEquals(4, attention.attend(request(sequence, 2).build()).getCachedTokens());
+        long page = 4L * KvCache.PAGE * 2 * 32;   // positions × 2 kv heads of 32
+        String held = metrics();
+        assertEquals(1, PrometheusText.sum(held, "moemesh_attention_cached_sequences"));
+        assertEquals(2 * page, PrometheusText.sum(held, "moemesh_attention_kv_cache_used_bytes"), "a page of keys, one of values");
         assertEquals(1, attention.release(ReleaseRequest.newBuilder().addSequenceIds(sequence).addSequenceIds(424242).build())
                 .getReleased());
+        String released = metrics();
+        assertEquals(0, PrometheusText.sum(released, "moemesh_attention_cached_sequences"));
+        assertEquals(0, PrometheusText.sum(released, "moemesh_attention_kv_cache_used_bytes"));
+        assertTrue(PrometheusText.sum(released, "moemesh_attention_kv_cache_free_bytes") >= 2 * page);
         assertEquals(2, attention.attend(request(sequence, 0).build()).getCachedTokens(), "a released sequence starts over");
         attention.release(ReleaseRequest.newBuilder().addSequenceIds(sequence).build());
     }

@@ -47,5 +47,8 @@ class ServingMetricsTest {
         assertTrue(PrometheusText.has(after, "moemesh_gateway_inter_token_latency_seconds_bucket"));
         assertEquals(0, PrometheusText.sum(after, "moemesh_gateway_queue_depth"));
         assertTrue(PrometheusText.has(after, "moemesh_gateway_running_sequences"));
+        // both sequences have ended: their KV pages wait for the next ones
+        assertEquals(0, PrometheusText.sum(after, "moemesh_gateway_kv_cache_used_bytes"));
+        assertTrue(PrometheusText.sum(after, "moemesh_gateway_kv_cache_free_bytes") > 0);
     }
 }

@@ -19,6 +19,7 @@ public final class KvPages {
     /** Guarded by itself: a page is taken or given once per {@link KvCache#PAGE} tokens of a sequence and layer. */
     private final ArrayDeque<float[]> free = new ArrayDeque<>();
     private long created;
+    private long used;
 
     /**
      * @param kvDim        floats of one position's key (and of its value)
@@ -41,6 +42,7 @@ public final class KvPages {
     /** A page of {@link KvCache#PAGE} positions: a free one if any, else a new one. */
     float[] take() {
         synchronized (free) {
+            used++;
             float[] page = free.pollLast();
             if (page != null) {
                 return page;
@@ -53,6 +55,7 @@ public final class KvPages {
     /** Hands a page back; its owner no longer reads or writes it. */
     void give(float[] page) {
         synchronized (free) {
+            used--;
             if (free.size() < maxFree) {
                 free.addLast(page);
             }
@@ -71,6 +74,18 @@ public final class KvPages {
         synchronized (free) {
             return created;
         }
+    }
+
+    /** Bytes of the pages that caches hold now: keys and values of the sequences in progress. */
+    public long usedBytes() {
+        synchronized (free) {
+            return used * pageBytes(kvDim);
+        }
+    }
+
+    /** Bytes of the pages waiting for reuse. */
+    public long freeBytes() {
+        return freePages() * pageBytes(kvDim);
     }
 
     static long pageBytes(int kvDim) {

@@ -50,8 +50,13 @@ class LocalAttentionPagesTest {
         }
         long created = pooled.pages().createdPages();
         assertEquals(2 * 2 * 3, created, "keys and values, 3 pages each, 2 layers");
+        long pageBytes = 4L * KvCache.PAGE * checkpoint.config().kvDim();
+        assertEquals(created * pageBytes, pooled.pages().usedBytes());
+        assertEquals(0, pooled.pages().freeBytes());
         pooled.release(1);
         assertEquals(created, pooled.pages().freePages());
+        assertEquals(created * pageBytes, pooled.pages().freeBytes());
+        assertEquals(0, pooled.pages().usedBytes());
 
         int prompt = KvCache.PAGE + 20;
         List<float[]> steps = new ArrayList<>();
@@ -69,6 +74,7 @@ class LocalAttentionPagesTest {
         }
         assertEquals(created, pooled.pages().createdPages(), "every page came from the released sequence");
         assertEquals(0, pooled.pages().freePages());
+        assertEquals(created * pageBytes, pooled.pages().usedBytes(), "3 pages of keys and 3 of values (2 pages and 20 positions) at 2 layers");
     }
 
     /**

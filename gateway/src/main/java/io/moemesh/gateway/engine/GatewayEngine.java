@@ -6,6 +6,7 @@ import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.nn.Qwen3Model;
 import io.moemesh.core.roles.AttentionBackend;
 import io.moemesh.core.roles.FeedForwardBackend;
+import io.moemesh.core.nn.KvPages;
 import io.moemesh.core.roles.LocalAttention;
 import io.moemesh.core.roles.LocalExperts;
 import io.moemesh.core.roles.LocalFeedForward;
@@ -194,6 +195,12 @@ public class GatewayEngine {
     public int cachedSequences() {
         LocalAttention local = loaded().localAttention();
         return local == null ? 0 : local.cachedSequences();
+    }
+
+    /** The KV pages of the in-process attention; none before the model is loaded or when attention is remote. */
+    public Optional<KvPages> kvPages() {
+        return ready() && loaded().localAttention() != null
+                ? Optional.of(loaded().localAttention().pages()) : Optional.empty();
     }
 
     /** The router-service hop, when the feed-forward role is remote. */

@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.moemesh.core.nn.KvPages;
 import io.moemesh.gateway.mesh.HopStats;
 import jakarta.inject.Singleton;
 import java.time.Duration;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gateway's serving metrics at /q/metrics, as vLLM exports them: time to first token and inter-token latency
  * (histograms, so Prometheus can take quantiles over any window), tokens in and out, the scheduler's queue depth
- * and running sequences, and the round trip of each layer to a remote role ({@code role} = router or attention).
+ * and running sequences, the KV cache's pages in use and kept for reuse, and the round trip of each layer to a remote role ({@code role} = router or attention).
  */
 @Singleton
 public class ServingMetrics {
@@ -46,6 +47,11 @@ public class ServingMetrics {
                 .description("Requests waiting for a place in the batch").register(registry);
         Gauge.builder("moemesh.gateway.running.sequences", engine, e -> e.ready() ? e.scheduler().running() : 0)
                 .description("Sequences in the running batch").register(registry);
+        Gauge.builder("moemesh.gateway.kv.cache.used", engine, e -> e.kvPages().map(KvPages::usedBytes).orElse(0L))
+                .baseUnit("bytes").description("KV cache pages held by the sequences in progress (in-process attention)")
+                .register(registry);
+        Gauge.builder("moemesh.gateway.kv.cache.free", engine, e -> e.kvPages().map(KvPages::freeBytes).orElse(0L))
+                .baseUnit("bytes").description("KV cache pages of ended sequences kept for reuse").register(registry);
     }
 
     /** Per-layer hop timers for one remote role; after a layer's first hop, recording allocates nothing. */
