@@ -6,10 +6,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.moemesh.core.nn.KvPages;
 import io.moemesh.gateway.mesh.HopStats;
+import jakarta.annotation.PreDestroy;
 import jakarta.inject.Singleton;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -24,6 +27,7 @@ public class ServingMetrics {
     private final Timer interTokenLatency;
     private final Counter promptTokens;
     private final Counter generationTokens;
+    private final List<Gauge> gauges = new CopyOnWriteArrayList<>();
 
     public ServingMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -41,17 +45,28 @@ public class ServingMetrics {
                 .description("Tokens generated").register(registry);
     }
 
-    /** Queue depth and running sequences, read from the engine's scheduler once it is loaded (0 before). */
+    /**
+     * Queue depth, running sequences and KV cache bytes, read from the engine once it is loaded (0 before). Removed
+     * again when the application stops ({@link #unwatch}): Quarkus's registry is the JVM's global one, so a gauge
+     * left behind would keep reading a stopped engine (held weakly: NaN once collected) where an application started
+     * later in the same JVM (the tests) registers its own by the same name.
+     */
     void watch(GatewayEngine engine) {
-        Gauge.builder("moemesh.gateway.queue.depth", engine, e -> e.ready() ? e.scheduler().queued() : 0)
-                .description("Requests waiting for a place in the batch").register(registry);
-        Gauge.builder("moemesh.gateway.running.sequences", engine, e -> e.ready() ? e.scheduler().running() : 0)
-                .description("Sequences in the running batch").register(registry);
-        Gauge.builder("moemesh.gateway.kv.cache.used", engine, e -> e.kvPages().map(KvPages::usedBytes).orElse(0L))
+        gauges.add(Gauge.builder("moemesh.gateway.queue.depth", engine, e -> e.ready() ? e.scheduler().queued() : 0)
+                .description("Requests waiting for a place in the batch").register(registry));
+        gauges.add(Gauge.builder("moemesh.gateway.running.sequences", engine, e -> e.ready() ? e.scheduler().running() : 0)
+                .description("Sequences in the running batch").register(registry));
+        gauges.add(Gauge.builder("moemesh.gateway.kv.cache.used", engine, e -> e.kvPages().map(KvPages::usedBytes).orElse(0L))
                 .baseUnit("bytes").description("KV cache pages held by the sequences in progress (in-process attention)")
-                .register(registry);
-        Gauge.builder("moemesh.gateway.kv.cache.free", engine, e -> e.kvPages().map(KvPages::freeBytes).orElse(0L))
-                .baseUnit("bytes").description("KV cache pages of ended sequences kept for reuse").register(registry);
+                .register(registry));
+        gauges.add(Gauge.builder("moemesh.gateway.kv.cache.free", engine, e -> e.kvPages().map(KvPages::freeBytes).orElse(0L))
+                .baseUnit("bytes").description("KV cache pages of ended sequences kept for reuse").register(registry));
+    }
+
+    @PreDestroy
+    void unwatch() {
+        gauges.forEach(registry::remove);
+        gauges.clear();
     }
 
     /** Per-layer hop timers for one remote role; after a layer's first hop, recording allocates nothing. */
