@@ -248,6 +248,21 @@ class QuantizedMatrixTest {
         assertEquals(Q4Matrix.GROUP_ROWS * (64L / 2 + 2 * 2), quantize("q4", odd).bytes());
     }
 
+    /** q4's levels start 64 bytes past a multiple of 256, where its decode kernel reads them at full speed. */
+    @Test
+    void q4LevelsStartAwayFromMultiplesOf256() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int i = 0; i < 20; i++) {
+                // sizes that leave malloc's addresses at every offset a 16-byte alignment allows
+                arena.allocate(16 * i + 1, 16);
+                Q4Matrix q = (Q4Matrix) quantize("q4", F32Matrix.of(new float[130 * 70], 130, 70));
+                Q4Matrix copy = q.copy(arena);
+                assertEquals(64, q.levels().address() % 256, "quantized");
+                assertEquals(64, copy.levels().address() % 256, "copied");
+            }
+        }
+    }
+
     /**
      * {@code --weights bf16} lays the checkpoint's bf16 values out in row panels without changing one: every row
      * reads back bit for bit, padding costs whole groups of rows and blocks of columns, and "stored" stays the
