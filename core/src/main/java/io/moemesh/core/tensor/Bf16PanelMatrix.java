@@ -114,6 +114,16 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
     }
 
     @Override
+    public MemorySegment values() {
+        return data;
+    }
+
+    @Override
+    public int columnBytes() {
+        return COLUMN_BYTES;
+    }
+
+    @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
         for (int k = 0; k < width; k++, at += COLUMN_BYTES) {

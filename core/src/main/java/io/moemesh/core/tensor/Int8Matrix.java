@@ -91,6 +91,16 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
     }
 
     @Override
+    public MemorySegment values() {
+        return levels;
+    }
+
+    @Override
+    public int columnBytes() {
+        return GROUP_ROWS;
+    }
+
+    @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
         for (int k = 0; k < width; k++, at += GROUP_ROWS) {

@@ -225,6 +225,16 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
 
     /** The values (u·2^-30) of the first {@code width} columns of (group, block); column k's at k·8·L. */
     @Override
+    public MemorySegment values() {
+        return levels;
+    }
+
+    @Override
+    public int columnBytes() {
+        return COLUMN_BYTES;
+    }
+
+    @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
         FloatVector top = FloatVector.broadcast(F, UNIT / (1 << 19)), next = FloatVector.broadcast(F, UNIT / (1 << 15));

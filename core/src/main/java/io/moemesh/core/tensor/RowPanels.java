@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
@@ -32,6 +33,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     int L = F.length();
     /** Rows of a group. */
     int GROUP_ROWS = 8 * L;
+    /** The memory page the hardware prefetcher stays within. */
+    int PAGE_BYTES = 4096;
     VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
     VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
@@ -65,6 +68,25 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
+
+    /** The layout's values: for each group, block and column, the group's 8·L values together. */
+    MemorySegment values();
+
+    /** Bytes of one column of a group in {@link #values}. */
+    int columnBytes();
+
+    /**
+     * Asks memory for the first {@code width} columns of (group, block) at once ({@link CacheLines}), before the
+     * many-token path decodes them, where a block fills a 4 KB page or more (int8: 4 KB, bf16: 8 KB): bench kernels,
+     * A/B twice, batch 8 / 32 int8 +10–13% / +2–8%, bf16 +20–24% / +6–7%, batch 128 ±4%. The hardware prefetcher
+     * stays within a page, so each such block starts cold. q4's 2 KB blocks share pages and arrive ahead anyway:
+     * requested, they ran 5–12% slower.
+     */
+    default void requestBlock(int group, int block, int width) {
+        if (BLOCK * columnBytes() >= PAGE_BYTES) {
+            CacheLines.request(values(), columnIndex(group, block * BLOCK) * columnBytes(), (long) width * columnBytes());
+        }
+    }
 
     /**
      * Whether the many-token path takes a batch's first four tokens through {@link #blockStreamedFour} rather than
@@ -295,6 +317,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             for (int b = 0; b < blocks; b++) {
                 int width = Math.min(BLOCK, cols - b * BLOCK);
                 float[] scales = blockScales(g, b, blockScales);
+                requestBlock(g, b, width);
                 if (!streamed) {
                     decodeBlock(g, b, width, decoded);
                 }
