@@ -254,6 +254,11 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return true;
     }
 
+    @Override
+    public boolean streamsPairs() {
+        return true;
+    }
+
     /**
      * The inputs {@link #blockStreamed} reads for one token x[xOffset, xOffset + cols): x times the kernel's two
      * input scales ({@link Q4Kernel}), the first window's at [0, width) and the second's at [width, 2·width)
@@ -265,6 +270,84 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         int width = blocks() * BLOCK;
         float[] in = RowBuffers.atLeast(RowBuffers.STREAMED_INPUT, 2 * width);
         return Q4Kernel.scaleInputs(x, xOffset, cols, width, in) ? in : null;
+    }
+
+    /**
+     * {@link RowPanels#blockStreamedPair}: {@link #blockStreamed} over two groups' columns side by side, one column
+     * of each a pass, so that a thread reads two streams of levels.
+     */
+    @Override
+    public void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+                                  float[] scalesA, float[] scalesB) {
+        long atA = columnAt(group, block * BLOCK), atB = columnAt(group + 1, block * BLOCK);
+        long end = atA + BLOCK * COLUMN_BYTES;
+        int next = blocks() * BLOCK;
+        FloatVector a0 = FloatVector.broadcast(F, start), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
+        FloatVector xt, xn;
+        IntVector qa, qb, r, w;
+        for (; atA < end; atA += COLUMN_BYTES, atB += COLUMN_BYTES, xo++) {
+            qa = IntVector.fromMemorySegment(I, levels, atA, ByteOrder.LITTLE_ENDIAN);
+            qb = IntVector.fromMemorySegment(I, levels, atB, ByteOrder.LITTLE_ENDIAN);
+            xt = FloatVector.broadcast(F, x[xo]);
+            xn = FloatVector.broadcast(F, x[xo + next]);
+            r = qa;
+            w = r.and(TOP_WINDOW);
+            a0 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, a0);
+            w = r.and(NEXT_WINDOW);
+            a4 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, a4);
+            r = qa.lanewise(VectorOperators.ROL, 8);
+            w = r.and(TOP_WINDOW);
+            a1 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, a1);
+            w = r.and(NEXT_WINDOW);
+            a5 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, a5);
+            r = qa.lanewise(VectorOperators.ROL, 16);
+            w = r.and(TOP_WINDOW);
+            a2 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, a2);
+            w = r.and(NEXT_WINDOW);
+            a6 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, a6);
+            r = qa.lanewise(VectorOperators.ROL, 24);
+            w = r.and(TOP_WINDOW);
+            a3 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, a3);
+            w = r.and(NEXT_WINDOW);
+            a7 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, a7);
+            r = qb;
+            w = r.and(TOP_WINDOW);
+            b0 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, b0);
+            w = r.and(NEXT_WINDOW);
+            b4 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, b4);
+            r = qb.lanewise(VectorOperators.ROL, 8);
+            w = r.and(TOP_WINDOW);
+            b1 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, b1);
+            w = r.and(NEXT_WINDOW);
+            b5 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, b5);
+            r = qb.lanewise(VectorOperators.ROL, 16);
+            w = r.and(TOP_WINDOW);
+            b2 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, b2);
+            w = r.and(NEXT_WINDOW);
+            b6 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, b6);
+            r = qb.lanewise(VectorOperators.ROL, 24);
+            w = r.and(TOP_WINDOW);
+            b3 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xt, b3);
+            w = r.and(NEXT_WINDOW);
+            b7 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, b7);
+        }
+        a0.fma(FloatVector.fromArray(F, scalesA, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
+        a1.fma(FloatVector.fromArray(F, scalesA, L), FloatVector.fromArray(F, totals, L)).intoArray(totals, L);
+        a2.fma(FloatVector.fromArray(F, scalesA, 2 * L), FloatVector.fromArray(F, totals, 2 * L)).intoArray(totals, 2 * L);
+        a3.fma(FloatVector.fromArray(F, scalesA, 3 * L), FloatVector.fromArray(F, totals, 3 * L)).intoArray(totals, 3 * L);
+        a4.fma(FloatVector.fromArray(F, scalesA, 4 * L), FloatVector.fromArray(F, totals, 4 * L)).intoArray(totals, 4 * L);
+        a5.fma(FloatVector.fromArray(F, scalesA, 5 * L), FloatVector.fromArray(F, totals, 5 * L)).intoArray(totals, 5 * L);
+        a6.fma(FloatVector.fromArray(F, scalesA, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
+        a7.fma(FloatVector.fromArray(F, scalesA, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
+        b0.fma(FloatVector.fromArray(F, scalesB, 0), FloatVector.fromArray(F, totals, GROUP_ROWS)).intoArray(totals, GROUP_ROWS);
+        b1.fma(FloatVector.fromArray(F, scalesB, L), FloatVector.fromArray(F, totals, GROUP_ROWS + L)).intoArray(totals, GROUP_ROWS + L);
+        b2.fma(FloatVector.fromArray(F, scalesB, 2 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 2 * L)).intoArray(totals, GROUP_ROWS + 2 * L);
+        b3.fma(FloatVector.fromArray(F, scalesB, 3 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 3 * L)).intoArray(totals, GROUP_ROWS + 3 * L);
+        b4.fma(FloatVector.fromArray(F, scalesB, 4 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 4 * L)).intoArray(totals, GROUP_ROWS + 4 * L);
+        b5.fma(FloatVector.fromArray(F, scalesB, 5 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 5 * L)).intoArray(totals, GROUP_ROWS + 5 * L);
+        b6.fma(FloatVector.fromArray(F, scalesB, 6 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 6 * L)).intoArray(totals, GROUP_ROWS + 6 * L);
+        b7.fma(FloatVector.fromArray(F, scalesB, 7 * L), FloatVector.fromArray(F, totals, GROUP_ROWS + 7 * L)).intoArray(totals, GROUP_ROWS + 7 * L);
     }
 
     /**

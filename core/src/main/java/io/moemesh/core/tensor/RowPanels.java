@@ -49,8 +49,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * Whether the format has {@link #blockStreamedPair}: one token over two groups at once, so that a thread reads
      * two streams of weights, which a core here reads faster than one (a plain sum over 1 GB on one thread: 43.5
      * against 39.9 GB/s). bf16 and int8, which are memory-bound at batch 1, have it: bench kernels batch 1 at one
-     * thread bf16 33–37 → 39–42 GB/s, int8 31–34 → 33–38 (A/B, three runs). q4, bound by its vector operations,
-     * measured from −10% to +30% with it and does not.
+     * thread bf16 33–37 → 39–42 GB/s, int8 31–34 → 33–38 (A/B, three runs). q4 had measured from −10% to +30%
+     * with it, the spread of its levels' placement ({@link Q4Matrix}); placed, it has it too: batch 1 at one thread
+     * 30B expert 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice; a 30B expert's 768 rows
+     * split into single groups at two threads).
      */
     default boolean streamsPairs() {
         return false;
@@ -248,7 +250,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, 2 * GROUP_ROWS);
         float[] scalesB = RowBuffers.atLeast(RowBuffers.OTHER_GROUP_SCALES, GROUP_ROWS);
         Arrays.fill(totals, 0, 2 * GROUP_ROWS, 0f);
-        int cols = cols(), full = cols / BLOCK;
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / BLOCK;
         for (int b = 0; b < full; b++) {
             blockStreamedPair(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, scalesA),
                     blockScales(group + 1, b, scalesB));

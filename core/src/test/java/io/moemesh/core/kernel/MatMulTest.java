@@ -66,8 +66,9 @@ class MatMulTest {
     @ParameterizedTest
     @CsvSource({"f32,37,131,3", "bf16,37,131,1", "bf16,301,1027,5", "bf16,5,7,2", "f16,33,77,4", "fp8,200,333,3",
             "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2",
-            // whole blocks and more rows than one run of scales converted together (16), the last run partial
-            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2"})
+            // whole blocks and more rows than one run of scales converted together (16), the last run partial;
+            // q4 with two whole groups of rows (its two-group kernel) and a partial third
+            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "q4,260,96,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
