@@ -4,6 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -19,8 +20,11 @@ public class ExpertMetrics {
     private final Counter tokens;
     private final Timer compute;
     private final AtomicLong rowsInFlight = new AtomicLong();
+    private final MeterRegistry registry;
+    private final Gauge queueRows;
 
     public ExpertMetrics(MeterRegistry registry, ExpertConfig config) {
+        this.registry = registry;
         String group = config.group();
         this.tokens = Counter.builder("moemesh.expert.tokens")
                 .description("Token rows computed, one per token per expert (the autoscaling signal)")
@@ -28,9 +32,18 @@ public class ExpertMetrics {
         this.compute = Timer.builder("moemesh.expert.compute")
                 .description("One batch of token rows through this replica's experts")
                 .tag("group", group).register(registry);
-        Gauge.builder("moemesh.expert.queue.rows", rowsInFlight, AtomicLong::get)
+        this.queueRows = Gauge.builder("moemesh.expert.queue.rows", rowsInFlight, AtomicLong::get)
                 .description("Token rows received and not answered yet")
                 .tag("group", group).register(registry);
+    }
+
+    /**
+     * Quarkus's registry is the JVM's global one: the gauge would otherwise outlive this replica and read its
+     * counter where a replica started later in the same JVM (the tests) registers its own by the same name.
+     */
+    @PreDestroy
+    void unregister() {
+        registry.remove(queueRows);
     }
 
     /** Runs one batch of {@code rows} tokens ({@code expertIds}: −1 for a slot that is not this replica's). */

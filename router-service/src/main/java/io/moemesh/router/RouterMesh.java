@@ -42,6 +42,7 @@ public class RouterMesh {
     private final ScheduledExecutorService refresher;
     private final ExpertWireCounters wireCounters;
     private final ExpertTokenCounters tokenCounters;
+    private final GroupMetrics groupMetrics;
     /** The group of replicas given as a fixed endpoint list rather than found through DNS. */
     static final String STATIC_GROUP = "static";
 
@@ -57,7 +58,7 @@ public class RouterMesh {
         WireDType wire = WireDType.valueOf(config.expertWireDtype().toUpperCase(Locale.ROOT));
         this.wireCounters = new ExpertWireCounters(registry);
         this.tokenCounters = new ExpertTokenCounters(registry, c.numHiddenLayers(), Math.max(c.numExperts(), 0));
-        GroupMetrics groupMetrics = new GroupMetrics(registry, placement);
+        this.groupMetrics = new GroupMetrics(registry, placement);
         if (config.expertEndpoints().isPresent()) {
             groupMetrics.watchGroup(STATIC_GROUP, placement);
         }
@@ -85,6 +86,7 @@ public class RouterMesh {
     }
 
     void onStop(@Observes ShutdownEvent event) {
+        groupMetrics.close();
         refresher.shutdownNow();
         placement.close();
         checkpoint.close();

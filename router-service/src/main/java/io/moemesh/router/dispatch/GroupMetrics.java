@@ -4,8 +4,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
@@ -18,22 +20,33 @@ public final class GroupMetrics {
     private final MeterRegistry registry;
     private final Map<String, Counter> groupTokens = new ConcurrentHashMap<>();
     private final Map<Integer, Timer> layerDispatch = new ConcurrentHashMap<>();
+    private final List<Gauge> gauges = new CopyOnWriteArrayList<>();
 
     public GroupMetrics(MeterRegistry registry, Placement placement) {
         this.registry = registry;
         ToDoubleFunction<Placement> outstanding = p -> p.replicas().stream().mapToLong(ExpertReplica::outstandingRows).sum();
-        Gauge.builder("moemesh.router.outstanding.rows", placement, outstanding)
+        gauges.add(Gauge.builder("moemesh.router.outstanding.rows", placement, outstanding)
                 .description("Token rows sent to expert replicas and not answered yet")
-                .register(registry);
+                .register(registry));
     }
 
     /** A group's series appear once it is known; the replica gauge follows the placement. */
     public void watchGroup(String group, Placement placement) {
-        Gauge.builder("moemesh.router.group.replicas", placement,
+        gauges.add(Gauge.builder("moemesh.router.group.replicas", placement,
                         p -> p.replicas().stream().filter(r -> r.group().equals(group) && r.healthy()).count())
                 .description("Healthy replicas of an expert group, as discovered")
                 .tag("group", group)
-                .register(registry);
+                .register(registry));
+    }
+
+    /**
+     * Removes the gauges when the router stops: Quarkus's registry is the JVM's global one, so a gauge left behind
+     * would keep reading this router's placement where a router started later in the same JVM (the tests) registers
+     * its own by the same name.
+     */
+    public void close() {
+        gauges.forEach(registry::remove);
+        gauges.clear();
     }
 
     // get before computeIfAbsent: once a series exists, counting on the per-layer path allocates nothing.
