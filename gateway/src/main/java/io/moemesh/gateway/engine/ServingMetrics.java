@@ -18,7 +18,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The gateway's serving metrics at /q/metrics, as vLLM exports them: time to first token and inter-token latency
  * (histograms, so Prometheus can take quantiles over any window), tokens in and out, the scheduler's queue depth
- * and running sequences, the KV cache's pages in use and kept for reuse, and the round trip of each layer to a remote role ({@code role} = router or attention).
+ * and running sequences, the KV cache's pages in use and kept for reuse, and the round trip of each layer to a
+ * remote role ({@code role} = router or attention).
  */
 @Singleton
 public class ServingMetrics {
