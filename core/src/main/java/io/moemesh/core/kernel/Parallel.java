@@ -58,8 +58,16 @@ public final class Parallel {
      */
     private static final long SPIN_NANOS = 1000L * Integer.getInteger("moemesh.spinMicros", 100);
 
-    /** Chunks a loop is cut into, per thread: in either mode, what lets a thread that runs out help another. */
+    /** Chunks a loop is cut into, per thread: what lets a thread that runs out help another. */
     private static final int CHUNKS_PER_THREAD = 4;
+    /**
+     * The same for {@link #forEqualRange}, whose work is even and needs less rebalancing. Each chunk is one call to
+     * a kernel: a new stream for the prefetcher, and with fewer than two row groups, no two-group kernel (q4, int8
+     * and bf16 at batch 1). bench kernels q4 batch 1, 30B expert, two threads, A/B three times: 4 chunks a thread
+     * 34.9–36.4 GB/s, 2 chunks 39.2–40.4, 1 chunk 37.1–40.1; bf16 the same with all three (a 30B expert's 768
+     * rows were six one-group chunks, now 1 + 2 groups per thread).
+     */
+    private static final int EQUAL_CHUNKS_PER_THREAD = 2;
 
     private static final long INDEX = 0xFFFF_FFFFL;
     private static final long CLOSED = INDEX;
@@ -100,7 +108,7 @@ public final class Parallel {
 
     /**
      * {@link #forRange} for indices that all cost the same (the rows of a matrix for the same tokens): each thread
-     * owns a contiguous share and runs its four chunks in order, so that its weights are one ascending stream; a
+     * owns a contiguous share and runs its two chunks in order, so that its weights are one ascending stream; a
      * thread done with its own takes the chunks left in the others' (a late or slowed thread is not waited for).
      * Chunks taken in order by whichever thread is free measured 20% slower for q4 at batch 1 on two threads (bench
      * kernels, A/B in one session; 16 chunks a thread: 30% slower again): each chunk starts a new stream that the
@@ -134,7 +142,7 @@ public final class Parallel {
         synchronized (TURN) {
             Job job = JOB;
             long gen = ++generation;
-            int chunks = Math.min(units(n, grain), THREADS * CHUNKS_PER_THREAD);
+            int chunks = Math.min(units(n, grain), THREADS * (shares ? EQUAL_CHUNKS_PER_THREAD : CHUNKS_PER_THREAD));
             job.ticket.set(gen << 32 | CLOSED);
             job.body = body;
             job.n = n;
