@@ -175,8 +175,16 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 rows.add(j);
                 progress(String.format("read bandwidth, %d thread(s): %.1f GB/s", t, r.medianGbps()));
             }
+            double[] peak = FmaPeak.measure(threads, quick ? 0.01 : 0.2, quick ? 2 : 5);
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("bench", "fma_peak");
+            j.put("threads", threads);
+            j.put("gflops", ThreadCounts.round(peak[0], 2));
+            j.put("gflops_best", ThreadCounts.round(peak[1], 2));
+            rows.add(j);
+            progress(String.format("multiply-add peak, %d thread(s): %.1f GFLOP/s", threads, peak[0]));
             prewarm(formatNames);
-            measureShapes(formatNames, chosen, threads, bw, rows);
+            measureShapes(formatNames, chosen, threads, bw, peak[0], rows);
         }
         return rows;
     }
@@ -185,7 +193,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     private static final int ADJACENT_SWEEPS = 3;
 
     private void measureShapes(List<String> formatNames, List<Shape> chosen, int threads, ReadBandwidth bw,
-                               List<Map<String, Object>> rows) throws Exception {
+                               double fmaPeak, List<Map<String, Object>> rows) throws Exception {
         double before = bw.measure(threads, ADJACENT_SWEEPS).medianGbps();
         for (Shape shape : chosen) {
             try (Arena shapeArena = Arena.ofShared()) {
@@ -201,6 +209,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
                             double after = bw.measure(threads, ADJACENT_SWEEPS).medianGbps(), readBw = (before + after) / 2;
                             row.put("read_bw_gbps", ThreadCounts.round(readBw, 2));
                             row.put("gbps_over_read_bw", ThreadCounts.round(ThreadCounts.number(row, "gbps") / readBw, 5));
+                            row.put("gflops_over_fma_peak", ThreadCounts.round(ThreadCounts.number(row, "gflops") / fmaPeak, 5));
                             rows.add(row);
                             before = after;
                         }
@@ -377,18 +386,27 @@ final class BenchKernelsCommand implements Callable<Integer> {
                         r.get("run_threads"));
             }
         }
+        System.out.println("multiply-add peak (SIMD fused multiply-adds on registers and a broadcast input, as the kernels'"
+                + " inner loop, median of runs):");
+        for (Map<String, Object> r : rows) {
+            if (r.get("bench").equals("fma_peak")) {
+                System.out.printf("  %d thread(s): %6.1f GFLOP/s (best %.1f)%n", ((Number) r.get("threads")).intValue(),
+                        ThreadCounts.number(r, "gflops"), ThreadCounts.number(r, "gflops_best"));
+            }
+        }
         System.out.println();
-        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s %8s%n", "shape", "fmt", "batch", "threads",
-                "pass ms", "min ms", "GB/s", "best", "read_bw", "/read_bw", "GFLOP/s", "best");
+        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s %8s %6s%n", "shape", "fmt", "batch", "threads",
+                "pass ms", "min ms", "GB/s", "best", "read_bw", "/read_bw", "GFLOP/s", "best", "/peak");
         for (Map<String, Object> r : rows) {
             if (r.get("bench").equals("kernel")) {
-                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f%n", r.get("shape"),
+                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f %6.2f%n", r.get("shape"),
                         r.get("format"), r.get("batch"), r.get("threads"), ThreadCounts.number(r, "pass_ms_median"),
                         ThreadCounts.number(r, "pass_ms_min"), ThreadCounts.number(r, "gbps"), ThreadCounts.number(r, "gbps_best"),
                         ThreadCounts.number(r, "read_bw_gbps"), ThreadCounts.number(r, "gbps_over_read_bw"), ThreadCounts.number(r, "gflops"),
-                        ThreadCounts.number(r, "gflops_best"));
+                        ThreadCounts.number(r, "gflops_best"), ThreadCounts.number(r, "gflops_over_fma_peak"));
             }
         }
+        printBatchedOverBatchOne(rows);
         System.out.println();
         System.out.println("A pass applies every matrix of the shape once to a batch of random inputs (30b-expert: gate "
                 + "768x2048, up 768x2048, down 2048x768; 235b-expert: 1536x4096 x2, 4096x1536; 30b-attention: q 4096x2048,");
@@ -396,7 +414,46 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 + "through copies of the weights (" + workingSetMb() + " MB per format and shape). GB/s: weight bytes "
                 + "(scales included) per second,");
         System.out.println("median pass; read_bw: the read bandwidth at the same thread count, measured just before and "
-                + "after the row (mean of the two); /read_bw: GB/s over it; GFLOP/s: 2 x rows x cols x batch per second.");
+                + "after the row (mean of the two); /read_bw: GB/s over it; GFLOP/s: 2 x rows x cols x batch per second;");
+        System.out.println("/peak: GFLOP/s over the multiply-add peak at the same thread count.");
+    }
+
+    /**
+     * For each shape, format and thread count measured at batch 1 and more: how many times batch 1's GFLOP/s each
+     * larger batch reaches, and how many times the multiply-add peak would allow. A batch-1 kernel that streams
+     * weights fast leaves a batched one less room: int8 or q4 at batch 1 near the read bandwidth already needs a
+     * large part of the peak for 4x.
+     */
+    private static void printBatchedOverBatchOne(List<Map<String, Object>> rows) {
+        Map<Integer, Double> peaks = new LinkedHashMap<>();
+        Map<String, Double> batchOne = new LinkedHashMap<>();
+        for (Map<String, Object> r : rows) {
+            if (r.get("bench").equals("fma_peak")) {
+                peaks.put(((Number) r.get("threads")).intValue(), ThreadCounts.number(r, "gflops"));
+            } else if (r.get("bench").equals("kernel") && ((Number) r.get("batch")).intValue() == 1) {
+                batchOne.put(kernelKey(r), ThreadCounts.number(r, "gflops"));
+            }
+        }
+        List<String> lines = new ArrayList<>();
+        for (Map<String, Object> r : rows) {
+            Double one = batchOne.get(kernelKey(r));
+            if (r.get("bench").equals("kernel") && ((Number) r.get("batch")).intValue() > 1 && one != null) {
+                Double peak = peaks.get(((Number) r.get("threads")).intValue());
+                lines.add(String.format("  %-15s %-6s %d thread(s), batch %3s: %5.1fx batch 1%s", r.get("shape"),
+                        r.get("format"), ((Number) r.get("threads")).intValue(), r.get("batch"),
+                        ThreadCounts.number(r, "gflops") / one,
+                        peak == null ? "" : String.format(" (the peak allows %.1fx)", peak / one)));
+            }
+        }
+        if (!lines.isEmpty()) {
+            System.out.println();
+            System.out.println("batched GFLOP/s over batch 1's:");
+            lines.forEach(System.out::println);
+        }
+    }
+
+    private static String kernelKey(Map<String, Object> r) {
+        return r.get("shape") + "/" + r.get("format") + "/" + r.get("threads");
     }
 
     private static void progress(String message) {

@@ -9,8 +9,10 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -49,6 +51,13 @@ class BenchKernelsDecodeTest {
                 "--shapes", "30b-expert,30b-attention", "--formats", "bf16,int8,q4,f32", "--batches", "1,8", "--threads", "1,2"));
         Set<String> kernels = new HashSet<>();
         Set<Integer> bandwidthThreads = new HashSet<>();
+        Map<Integer, Double> peaks = new HashMap<>();
+        for (JsonNode line : lines) {
+            if (line.get("bench").asText().equals("fma_peak")) {
+                assertPositive(line, "threads", "gflops", "gflops_best");
+                assertNull(peaks.put(line.get("threads").asInt(), line.get("gflops").asDouble()), "repeated " + line);
+            }
+        }
         for (JsonNode line : lines) {
             switch (line.get("bench").asText()) {
                 case "kernel" -> {
@@ -60,6 +69,12 @@ class BenchKernelsDecodeTest {
                     // the ratio is over this row's own reading (taken beside it), which the line reports (both rounded)
                     double ratio = line.get("gbps").asDouble() / line.get("read_bw_gbps").asDouble();
                     assertEquals(ratio, line.get("gbps_over_read_bw").asDouble(), 1e-3 * ratio + 1e-5, line.toString());
+                    // and GFLOP/s over the multiply-add peak measured in the same JVM, at the same thread count
+                    double overPeak = line.get("gflops").asDouble() / peaks.get(line.get("threads").asInt());
+                    assertEquals(overPeak, line.get("gflops_over_fma_peak").asDouble(), 1e-3 * overPeak + 1e-5,
+                            line.toString());
+                }
+                case "fma_peak" -> {
                 }
                 case "read_bw" -> {
                     assertPositive(line, "threads", "gbps", "gbps_best", "buffer_mb");
@@ -80,15 +95,20 @@ class BenchKernelsDecodeTest {
             }
         }
         assertTrue(bandwidthThreads.containsAll(List.of(1, 2)), "read bandwidth at 1 and 2 threads: " + bandwidthThreads);
+        assertEquals(Set.of(1, 2), peaks.keySet(), "multiply-add peak at each thread count");
     }
 
     @Test
     void kernelsTableNamesTheReadBandwidthAndEachRow() {
         CliProcess p = CliProcess.run(home, "bench", "kernels", "--quick", "--shapes", "235b-expert", "--formats", "stored",
-                "--batches", "1", "--threads", "1");
+                "--batches", "1,8", "--threads", "1");
         assertEquals(0, p.exitCode(), p.stderr());
         assertTrue(p.stdout().contains("read bandwidth"), p.stdout());
+        assertTrue(p.stdout().contains("multiply-add peak"), p.stdout());
         assertTrue(p.stdout().lines().anyMatch(l -> l.startsWith("235b-expert") && l.contains("stored")), p.stdout());
+        // batch 8 against batch 1, with what the peak would allow
+        assertTrue(p.stdout().lines().anyMatch(l -> l.contains("235b-expert") && l.contains("batch   8:")
+                && l.contains("x batch 1 (the peak allows")), p.stdout());
     }
 
     /** The same measurement on a GGUF file, so that two engines can be timed on the very same file. */
