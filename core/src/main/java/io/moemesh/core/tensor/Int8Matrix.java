@@ -117,7 +117,8 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
      * q4's ({@link Q4Matrix#blockStreamed}).
      */
     @Override
-    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
+    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals,
+                              int totalsAt, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
         FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector xk;
@@ -157,19 +158,102 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
             s7 = ((FloatVector) ByteVector.fromMemorySegment(B, levels, at + GROUP_ROWS + 7 * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.B2F, F, 0)).fma(xk, s7);
         }
-        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0)).intoArray(totals, 0);
-        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, L)).intoArray(totals, L);
-        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, 2 * L)).intoArray(totals, 2 * L);
-        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, 3 * L)).intoArray(totals, 3 * L);
-        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, 4 * L)).intoArray(totals, 4 * L);
-        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, 5 * L)).intoArray(totals, 5 * L);
-        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, 6 * L)).intoArray(totals, 6 * L);
-        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L)).intoArray(totals, 7 * L);
+        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt)).intoArray(totals, totalsAt);
+        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + L)).intoArray(totals, totalsAt + L);
+        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + 2 * L)).intoArray(totals, totalsAt + 2 * L);
+        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + 3 * L)).intoArray(totals, totalsAt + 3 * L);
+        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + 4 * L)).intoArray(totals, totalsAt + 4 * L);
+        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + 5 * L)).intoArray(totals, totalsAt + 5 * L);
+        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + 6 * L)).intoArray(totals, totalsAt + 6 * L);
+        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L)).intoArray(totals, totalsAt + 7 * L);
     }
 
     @Override
     public boolean streamsPairs() {
         return true;
+    }
+
+    @Override
+    public boolean streamsTwoTokens() {
+        return true;
+    }
+
+    /** {@link RowPanels#blockStreamedTwo}: each column's eight panels widened once for both tokens. */
+    @Override
+    public void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
+                                 float[] totals, int totalsAt, float[] blockScales) {
+        long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
+        FloatVector a0 = FloatVector.broadcast(F, startA), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = FloatVector.broadcast(F, startB), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        FloatVector va, vb, v;
+        for (; at < end; at += GROUP_ROWS, xa++, xb++) {
+            va = FloatVector.broadcast(F, x[xa]);
+            vb = FloatVector.broadcast(F, x[xb]);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a0 = v.fma(va, a0);
+            b0 = v.fma(vb, b0);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a1 = v.fma(va, a1);
+            b1 = v.fma(vb, b1);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 2 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a2 = v.fma(va, a2);
+            b2 = v.fma(vb, b2);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 3 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a3 = v.fma(va, a3);
+            b3 = v.fma(vb, b3);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 4 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a4 = v.fma(va, a4);
+            b4 = v.fma(vb, b4);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 5 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a5 = v.fma(va, a5);
+            b5 = v.fma(vb, b5);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 6 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a6 = v.fma(va, a6);
+            b6 = v.fma(vb, b6);
+            v = (FloatVector) ByteVector.fromMemorySegment(B, levels, at + 7 * L, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.B2F, F, 0);
+            a7 = v.fma(va, a7);
+            b7 = v.fma(vb, b7);
+        }
+        a0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt))
+                .intoArray(totals, totalsAt);
+        a1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + L))
+                .intoArray(totals, totalsAt + L);
+        a2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + 2 * L))
+                .intoArray(totals, totalsAt + 2 * L);
+        a3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + 3 * L))
+                .intoArray(totals, totalsAt + 3 * L);
+        a4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + 4 * L))
+                .intoArray(totals, totalsAt + 4 * L);
+        a5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + 5 * L))
+                .intoArray(totals, totalsAt + 5 * L);
+        a6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + 6 * L))
+                .intoArray(totals, totalsAt + 6 * L);
+        a7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L))
+                .intoArray(totals, totalsAt + 7 * L);
+        b0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS))
+                .intoArray(totals, totalsAt + GROUP_ROWS);
+        b1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + L);
+        b2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 2 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 2 * L);
+        b3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 3 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 3 * L);
+        b4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 4 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 4 * L);
+        b5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 5 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 5 * L);
+        b6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 6 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 6 * L);
+        b7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 7 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 7 * L);
     }
 
     /** {@link RowPanels#blockStreamedPair}: two groups' columns side by side, one column a pass. */

@@ -363,7 +363,8 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
      * in its first tier it ran 100x slower.
      */
     @Override
-    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales) {
+    public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals,
+                              int totalsAt, float[] blockScales) {
         long at = columnAt(group, block * BLOCK), end = at + BLOCK * COLUMN_BYTES;
         int next = blocks() * BLOCK;
         FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
@@ -415,21 +416,21 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
             w = r.and(NEXT_WINDOW);
             s7 = (SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0)).fma(xn, s7);
         }
-        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, 0))
-                .intoArray(totals, 0);
-        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, L))
-                .intoArray(totals, L);
-        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, 2 * L))
-                .intoArray(totals, 2 * L);
-        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, 3 * L))
-                .intoArray(totals, 3 * L);
-        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, 4 * L))
-                .intoArray(totals, 4 * L);
-        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, 5 * L))
-                .intoArray(totals, 5 * L);
-        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, 6 * L))
-                .intoArray(totals, 6 * L);
-        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, 7 * L))
-                .intoArray(totals, 7 * L);
+        s0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt))
+                .intoArray(totals, totalsAt);
+        s1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + L))
+                .intoArray(totals, totalsAt + L);
+        s2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + 2 * L))
+                .intoArray(totals, totalsAt + 2 * L);
+        s3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + 3 * L))
+                .intoArray(totals, totalsAt + 3 * L);
+        s4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + 4 * L))
+                .intoArray(totals, totalsAt + 4 * L);
+        s5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + 5 * L))
+                .intoArray(totals, totalsAt + 5 * L);
+        s6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + 6 * L))
+                .intoArray(totals, totalsAt + 6 * L);
+        s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L))
+                .intoArray(totals, totalsAt + 7 * L);
     }
 }

@@ -41,9 +41,30 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /**
      * One token times the 32 columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
      * matrix's columns), each panel's sum from {@code start} times {@code blockScales} added to
-     * {@code totals[0 .. 8·L)}: the decode kernel, with the order of the sums above.
+     * {@code totals[totalsAt .. totalsAt + 8·L)}: the decode kernel, with the order of the sums above.
      */
-    void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, float[] blockScales);
+    void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, int totalsAt,
+                       float[] blockScales);
+
+    /**
+     * Whether the format has {@link #blockStreamedTwo}, with which batches of 2 to {@link #STREAMED_TOKENS} tokens
+     * read the weights as one token does: through a decoded block, as larger batches go, two tokens took 2.4 times
+     * one token's time (bench kernels int8 at two threads, 30B expert: batch 2 at 0.8x batch 1's GFLOP/s), and an
+     * expert's batch in a mesh or a prompt is mostly one to a few tokens.
+     */
+    default boolean streamsTwoTokens() {
+        return false;
+    }
+
+    /**
+     * {@link #blockStreamed} for two tokens at once, x at {@code x[xa ...]} and {@code x[xb ...]}, their totals at
+     * {@code totals[totalsAt ...]} and {@code totals[totalsAt + 8·L ...]}: each value vector converted once for
+     * both, each token's operations as there. Only called where {@link #streamsTwoTokens}.
+     */
+    default void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
+                                  float[] totals, int totalsAt, float[] blockScales) {
+        throw new UnsupportedOperationException(format() + " has no two-token streamed kernel");
+    }
 
     /**
      * Whether the format has {@link #blockStreamedPair}: one token over two groups at once, so that a thread reads
@@ -227,23 +248,15 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         Arrays.fill(totals, 0, GROUP_ROWS, 0f);
         int cols = cols(), full = preparesInputs() ? blocks() : cols / BLOCK;
         for (int b = 0; b < full; b++) {
-            blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, blockScales));
+            blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, 0, blockScales(group, b, blockScales));
         }
         if (full * BLOCK < cols) {
-            blockStreamed(group, full, lastBlockPadded(x, xOffset), 0, starts[full], totals,
+            blockStreamed(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals, 0,
                     blockScales(group, full, blockScales));
         }
         return totals;
     }
 
-    /** The inputs of a partial last block (of x[xOffset ...]) in this thread's buffer, padded with zeros to 32. */
-    private float[] lastBlockPadded(float[] x, int xOffset) {
-        int cols = cols(), full = cols / BLOCK;
-        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, BLOCK);
-        Arrays.fill(padded, 0, BLOCK, 0f);
-        System.arraycopy(x, xOffset + full * BLOCK, padded, 0, cols - full * BLOCK);
-        return padded;
-    }
 
     /** {@link #groupOneToken} for groups {@code group} and {@code group + 1}: this thread's buffer of their 16·L sums. */
     private float[] groupPair(int group, float[] x, int xOffset, float[] starts, float[] scalesA) {
@@ -256,7 +269,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                     blockScales(group + 1, b, scalesB));
         }
         if (full * BLOCK < cols) {
-            blockStreamedPair(group, full, lastBlockPadded(x, xOffset), 0, starts[full], totals,
+            blockStreamedPair(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals,
                     blockScales(group, full, scalesA), blockScales(group + 1, full, scalesB));
         }
         return totals;
@@ -280,7 +293,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                 starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * BLOCK);
             }
             if (full < blocks) {
-                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlockPadded(x, at), 0);
+                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlocksPadded(x, at, 1), 0);
             }
         }
         return starts;
@@ -301,7 +314,71 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             dotRows(from, to, x, xOffset, out, outOffset);
             return;
         }
+        if (tokens <= STREAMED_TOKENS && streamsTwoTokens()) {
+            streamedRows(from, to, x, xOffset, tokens, out, outOffset, outStride);
+            return;
+        }
         decodedRows(from, to, x, xOffset, tokens, out, outOffset, outStride);
+    }
+
+    /**
+     * Batches up to this many tokens take {@link #streamedRows} where the format {@link #streamsTwoTokens}: bench
+     * kernels at two threads, GFLOP/s decoded → streamed (A/B twice, both experts): int8 batch 2 89–95 → 172–222,
+     * 3 106–113 → 215–238, 4 101–151 → 169–288, 5 111–151 → 228–246; bf16 batch 2 58–60 → 96–139, 4 72–80 →
+     * 153–163, 5 81–101 → 157–177. From 6 tokens the two measured alike or the decoded block faster (int8 at 12
+     * and 16, bf16 at 12), and runs varied more.
+     */
+    int STREAMED_TOKENS = 5;
+
+    /**
+     * {@link #dotRowRange} for a few tokens straight from memory, as one token is: per group and block, two tokens at
+     * a time ({@link #blockStreamedTwo}) and an odd one alone ({@link #blockStreamed}, the block then in cache).
+     */
+    private void streamedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
+                              int outStride) {
+        int cols = cols(), blocks = blocks(), full = cols / BLOCK;
+        float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
+        float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
+        float[] starts = blockStarts(x, xOffset, tokens);
+        for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
+            Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
+            for (int b = 0; b < blocks; b++) {
+                float[] scales = blockScales(g, b, blockScales);
+                // a partial last block reads each token's inputs from a copy padded with zeros, as one token does
+                float[] in = b < full ? x : lastBlocksPadded(x, xOffset, tokens);
+                int t = 0;
+                for (; t + 2 <= tokens; t += 2) {
+                    int xa = b < full ? xOffset + t * cols + b * BLOCK : t * BLOCK;
+                    int xb = b < full ? xa + cols : xa + BLOCK;
+                    blockStreamedTwo(g, b, in, xa, xb, starts[t * blocks + b], starts[(t + 1) * blocks + b], totals,
+                            t * GROUP_ROWS, scales);
+                }
+                if (t < tokens) {
+                    int xa = b < full ? xOffset + t * cols + b * BLOCK : t * BLOCK;
+                    blockStreamed(g, b, in, xa, starts[t * blocks + b], totals, t * GROUP_ROWS, scales);
+                }
+            }
+            int first = g * GROUP_ROWS;
+            for (int t = 0; t < tokens; t++) {
+                for (int r = Math.max(from, first), end = Math.min(to, first + GROUP_ROWS); r < end; r++) {
+                    out[outOffset + r + t * outStride] = totals[t * GROUP_ROWS + r - first];
+                }
+            }
+        }
+    }
+
+    /**
+     * The partial last blocks of {@code tokens} inputs (x[xOffset + t·cols ...]) in this thread's buffer, each padded
+     * with zeros to 32, in order.
+     */
+    private float[] lastBlocksPadded(float[] x, int xOffset, int tokens) {
+        int cols = cols(), full = cols / BLOCK;
+        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, tokens * BLOCK);
+        Arrays.fill(padded, 0, tokens * BLOCK, 0f);
+        for (int t = 0; t < tokens; t++) {
+            System.arraycopy(x, xOffset + t * cols + full * BLOCK, padded, t * BLOCK, cols - full * BLOCK);
+        }
+        return padded;
     }
 
     /** {@link #dotRowRange} through decoded blocks, for any number of tokens. */
