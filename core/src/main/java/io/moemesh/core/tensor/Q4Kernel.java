@@ -39,31 +39,32 @@ final class Q4Kernel {
     }
 
     /**
-     * x[xOffset, xOffset + cols) times {@link #TOP_INPUT_SCALE} into in[0, width) and times {@link #NEXT_INPUT_SCALE}
-     * into in[width, 2·width), zero-padded to width; false (and nothing to use) if some |x| is not below
-     * {@link #LARGEST_INPUT}, is NaN, or is nonzero and below {@link #SMALLEST_INPUT}: so both products are exact.
+     * x[xOffset, xOffset + cols) times {@link #TOP_INPUT_SCALE} into in[at, at + width) and times
+     * {@link #NEXT_INPUT_SCALE} into in[at + width, at + 2·width), zero-padded to width; false (and nothing to use)
+     * if some |x| is not below {@link #LARGEST_INPUT}, is NaN, or is nonzero and below {@link #SMALLEST_INPUT}: so
+     * both products are exact.
      */
-    static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] in) {
+    static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] in, int at) {
         FloatVector largest = FloatVector.zero(F), smallest = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
         int c = 0;
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xOffset + c), size = v.abs();
             largest = largest.max(size);
             smallest = smallest.min(size.blend(Float.POSITIVE_INFINITY, size.eq(0)));
-            v.mul(TOP_INPUT_SCALE).intoArray(in, c);
-            v.mul(NEXT_INPUT_SCALE).intoArray(in, width + c);
+            v.mul(TOP_INPUT_SCALE).intoArray(in, at + c);
+            v.mul(NEXT_INPUT_SCALE).intoArray(in, at + width + c);
         }
         float max = largest.reduceLanes(VectorOperators.MAX), min = smallest.reduceLanes(VectorOperators.MIN);
         for (; c < cols; c++) {
             float v = x[xOffset + c];
             max = Math.max(max, Math.abs(v));
             min = v == 0 ? min : Math.min(min, Math.abs(v));
-            in[c] = v * TOP_INPUT_SCALE;
-            in[width + c] = v * NEXT_INPUT_SCALE;
+            in[at + c] = v * TOP_INPUT_SCALE;
+            in[at + width + c] = v * NEXT_INPUT_SCALE;
         }
         for (; c < width; c++) {
-            in[c] = 0;
-            in[width + c] = 0;
+            in[at + c] = 0;
+            in[at + width + c] = 0;
         }
         return max < LARGEST_INPUT && min >= SMALLEST_INPUT;
     }

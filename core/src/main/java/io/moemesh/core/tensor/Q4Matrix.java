@@ -259,17 +259,122 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return true;
     }
 
+    @Override
+    public boolean streamsTwoTokens() {
+        return true;
+    }
+
     /**
-     * The inputs {@link #blockStreamed} reads for one token x[xOffset, xOffset + cols): x times the kernel's two
-     * input scales ({@link Q4Kernel}), the first window's at [0, width) and the second's at [width, 2·width)
-     * (width: whole blocks, zero-padded); null where the copies cannot hold x exactly ({@link Q4Kernel#scaleInputs}:
-     * then the rows take the many-token path, which gives the same floats).
+     * {@link RowPanels#blockStreamedTwo}: each column's nibbles masked once for both tokens' multiply-adds, each
+     * token's inputs prepared as for one ({@link #streamedInputs}).
      */
     @Override
-    public float[] streamedInputs(float[] x, int xOffset) {
+    public void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
+                                 float[] totals, int totalsAt, float[] blockScales) {
+        long at = columnAt(group, block * BLOCK), end = at + BLOCK * COLUMN_BYTES;
+        int next = blocks() * BLOCK;
+        FloatVector a0 = FloatVector.broadcast(F, startA), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = FloatVector.broadcast(F, startB), b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        FloatVector ta, na, tb, nb, v;
+        IntVector q, r, w;
+        for (; at < end; at += COLUMN_BYTES, xa++, xb++) {
+            q = IntVector.fromMemorySegment(I, levels, at, ByteOrder.LITTLE_ENDIAN);
+            ta = FloatVector.broadcast(F, x[xa]);
+            na = FloatVector.broadcast(F, x[xa + next]);
+            tb = FloatVector.broadcast(F, x[xb]);
+            nb = FloatVector.broadcast(F, x[xb + next]);
+            r = q;
+            w = r.and(TOP_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a0 = v.fma(ta, a0);
+            b0 = v.fma(tb, b0);
+            w = r.and(NEXT_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a4 = v.fma(na, a4);
+            b4 = v.fma(nb, b4);
+            r = q.lanewise(VectorOperators.ROL, 8);
+            w = r.and(TOP_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a1 = v.fma(ta, a1);
+            b1 = v.fma(tb, b1);
+            w = r.and(NEXT_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a5 = v.fma(na, a5);
+            b5 = v.fma(nb, b5);
+            r = q.lanewise(VectorOperators.ROL, 16);
+            w = r.and(TOP_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a2 = v.fma(ta, a2);
+            b2 = v.fma(tb, b2);
+            w = r.and(NEXT_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a6 = v.fma(na, a6);
+            b6 = v.fma(nb, b6);
+            r = q.lanewise(VectorOperators.ROL, 24);
+            w = r.and(TOP_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a3 = v.fma(ta, a3);
+            b3 = v.fma(tb, b3);
+            w = r.and(NEXT_WINDOW);
+            v = SUBNORMAL ? w.reinterpretAsFloats() : (FloatVector) w.convertShape(I2F, F, 0);
+            a7 = v.fma(na, a7);
+            b7 = v.fma(nb, b7);
+        }
+        a0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt))
+                .intoArray(totals, totalsAt);
+        a1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + L))
+                .intoArray(totals, totalsAt + L);
+        a2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + 2 * L))
+                .intoArray(totals, totalsAt + 2 * L);
+        a3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + 3 * L))
+                .intoArray(totals, totalsAt + 3 * L);
+        a4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + 4 * L))
+                .intoArray(totals, totalsAt + 4 * L);
+        a5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + 5 * L))
+                .intoArray(totals, totalsAt + 5 * L);
+        a6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + 6 * L))
+                .intoArray(totals, totalsAt + 6 * L);
+        a7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L))
+                .intoArray(totals, totalsAt + 7 * L);
+        b0.fma(FloatVector.fromArray(F, blockScales, 0), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS))
+                .intoArray(totals, totalsAt + GROUP_ROWS);
+        b1.fma(FloatVector.fromArray(F, blockScales, L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + L);
+        b2.fma(FloatVector.fromArray(F, blockScales, 2 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 2 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 2 * L);
+        b3.fma(FloatVector.fromArray(F, blockScales, 3 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 3 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 3 * L);
+        b4.fma(FloatVector.fromArray(F, blockScales, 4 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 4 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 4 * L);
+        b5.fma(FloatVector.fromArray(F, blockScales, 5 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 5 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 5 * L);
+        b6.fma(FloatVector.fromArray(F, blockScales, 6 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 6 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 6 * L);
+        b7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + GROUP_ROWS + 7 * L))
+                .intoArray(totals, totalsAt + GROUP_ROWS + 7 * L);
+    }
+
+    /**
+     * The inputs {@link #blockStreamed} reads for each token x[xOffset + t·cols, ... + cols): x times the kernel's
+     * two input scales ({@link Q4Kernel}), the first window's at [0, width) and the second's at [width, 2·width)
+     * from token t's start t·2·width (width: whole blocks, zero-padded); null where the copies cannot hold some x
+     * exactly ({@link Q4Kernel#scaleInputs}: then the rows take the many-token path, which gives the same floats).
+     */
+    @Override
+    public float[] streamedInputs(float[] x, int xOffset, int tokens) {
         int width = blocks() * BLOCK;
-        float[] in = RowBuffers.atLeast(RowBuffers.STREAMED_INPUT, 2 * width);
-        return Q4Kernel.scaleInputs(x, xOffset, cols, width, in) ? in : null;
+        float[] in = RowBuffers.atLeast(RowBuffers.STREAMED_INPUT, tokens * 2 * width);
+        for (int t = 0; t < tokens; t++) {
+            if (!Q4Kernel.scaleInputs(x, xOffset + t * cols, cols, width, in, t * 2 * width)) {
+                return null;
+            }
+        }
+        return in;
+    }
+
+    @Override
+    public int streamedInputsStride() {
+        return 2 * blocks() * BLOCK;
     }
 
     /**

@@ -137,11 +137,17 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     }
 
     /**
-     * Where {@link #preparesInputs}: one token's inputs x[xOffset, xOffset + cols) as {@link #blockStreamed} reads
-     * them, in this thread's buffer from index 0, whole blocks (zero-padded); or null where the kernel cannot take
-     * these inputs, and the rows then take the many-token path, which gives the same floats.
+     * Where {@link #preparesInputs}: the inputs of {@code tokens} tokens (token t's x[xOffset + t·cols ...]) as
+     * {@link #blockStreamed} reads them, in this thread's buffer, token t's from t·{@link #streamedInputsStride},
+     * whole blocks (zero-padded); or null where the kernel cannot take these inputs, and the rows then take the
+     * many-token path, which gives the same floats.
      */
-    default float[] streamedInputs(float[] x, int xOffset) {
+    default float[] streamedInputs(float[] x, int xOffset, int tokens) {
+        throw new UnsupportedOperationException(format() + " reads its inputs as they are");
+    }
+
+    /** Where {@link #preparesInputs}: how far apart {@link #streamedInputs} puts the tokens. */
+    default int streamedInputsStride() {
         throw new UnsupportedOperationException(format() + " reads its inputs as they are");
     }
 
@@ -215,7 +221,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] in = x;
         int inOffset = xOffset;
         if (preparesInputs()) {
-            in = streamedInputs(x, xOffset);
+            in = streamedInputs(x, xOffset, 1);
             if (in == null) {
                 decodedRows(from, to, x, xOffset, 1, out, outOffset, rows());
                 return;
@@ -337,6 +343,19 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     private void streamedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                               int outStride) {
         int cols = cols(), blocks = blocks(), full = cols / BLOCK;
+        // x itself, token t's block b at xOffset + t·cols + b·32; or inputs prepared whole-block (stride apart)
+        float[] inputs = x;
+        int inputsAt = xOffset, stride = cols;
+        if (preparesInputs()) {
+            inputs = streamedInputs(x, xOffset, tokens);
+            if (inputs == null) {
+                decodedRows(from, to, x, xOffset, tokens, out, outOffset, outStride);
+                return;
+            }
+            inputsAt = 0;
+            stride = streamedInputsStride();
+            full = blocks;
+        }
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, tokens);
@@ -345,16 +364,17 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             for (int b = 0; b < blocks; b++) {
                 float[] scales = blockScales(g, b, blockScales);
                 // a partial last block reads each token's inputs from a copy padded with zeros, as one token does
-                float[] in = b < full ? x : lastBlocksPadded(x, xOffset, tokens);
+                boolean whole = b < full;
+                float[] in = whole ? inputs : lastBlocksPadded(x, xOffset, tokens);
                 int t = 0;
                 for (; t + 2 <= tokens; t += 2) {
-                    int xa = b < full ? xOffset + t * cols + b * BLOCK : t * BLOCK;
-                    int xb = b < full ? xa + cols : xa + BLOCK;
+                    int xa = whole ? inputsAt + t * stride + b * BLOCK : t * BLOCK;
+                    int xb = whole ? xa + stride : xa + BLOCK;
                     blockStreamedTwo(g, b, in, xa, xb, starts[t * blocks + b], starts[(t + 1) * blocks + b], totals,
                             t * GROUP_ROWS, scales);
                 }
                 if (t < tokens) {
-                    int xa = b < full ? xOffset + t * cols + b * BLOCK : t * BLOCK;
+                    int xa = whole ? inputsAt + t * stride + b * BLOCK : t * BLOCK;
                     blockStreamed(g, b, in, xa, starts[t * blocks + b], totals, t * GROUP_ROWS, scales);
                 }
             }

@@ -110,8 +110,9 @@ class MatMulTest {
             "bf16p,300,131,5", "int8,290,77,6", "int8,513,40,4",
             // bf16's first four tokens convert the block as they go and store it for the rest: four alone, then more
             "bf16p,300,131,4", "bf16p,129,33,8", "bf16p,200,70,7",
-            // two to five tokens stream the weights as one does (int8, bf16): partial last blocks, an odd token
-            "int8,300,77,2", "int8,290,45,3", "int8,200,64,5", "bf16p,300,131,2", "bf16p,129,33,3", "bf16p,256,96,4"})
+            // two to five tokens stream the weights as one does: partial last blocks, an odd token
+            "int8,300,77,2", "int8,290,45,3", "int8,200,64,5", "bf16p,300,131,2", "bf16p,129,33,3", "bf16p,256,96,4",
+            "q4,300,77,2", "q4,290,45,3", "q4,129,1000,5", "q4,260,96,4"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -160,7 +161,7 @@ class MatMulTest {
      */
     @ParameterizedTest
     @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5",
-            "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2"})
+            "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2", "q4,300,77,3"})
     void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
         Matrix w = matrix(format, rows, cols, r);

@@ -28,13 +28,13 @@ class Q4KernelTest {
     void scaledInputsAreExactAndPadded() {
         float[] x = {1f, -3.5f, 0x1p-60f, 0f, 7e5f};
         float[] in = new float[2 * 32];
-        assertTrue(Q4Kernel.scaleInputs(x, 0, x.length, 32, in));
+        assertTrue(Q4Kernel.scaleInputs(x, 0, x.length, 32, in, 0));
         for (int c = 0; c < 32; c++) {
             float v = c < x.length ? x[c] : 0;
             assertTrue(in[c] == v * Q4Kernel.TOP_INPUT_SCALE && in[32 + c] == v * Q4Kernel.NEXT_INPUT_SCALE, "column " + c);
             assertTrue(in[c] / Q4Kernel.TOP_INPUT_SCALE == v, "exact at column " + c);
         }
         x[4] = Float.NaN;
-        assertFalse(Q4Kernel.scaleInputs(x, 0, x.length, 32, in), "NaN takes the other path");
+        assertFalse(Q4Kernel.scaleInputs(x, 0, x.length, 32, in, 0), "NaN takes the other path");
     }
 }

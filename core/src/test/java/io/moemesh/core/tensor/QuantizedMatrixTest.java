@@ -86,7 +86,8 @@ class QuantizedMatrixTest {
     /**
      * q4's decode kernel reads scaled copies of the input (x·2^100 where its values are subnormal: {@link Q4Kernel});
      * inputs too large or (converting) too small for them take the many-token path instead. Either way one token gets
-     * what {@code dot} computes, bit for bit, for inputs from 1e-30 to 2^40 (past the copies' limits, 2^23 and 2^-77).
+     * what {@code dot} computes, bit for bit, for inputs from 1e-30 to 2^40 (past the copies' limits, 2^23 and 2^-77);
+     * so does each token of a batch of three.
      */
     @ParameterizedTest
     @CsvSource({"1e-30", "1e-6", "1", "1e6", "1.1e12"})
@@ -104,6 +105,20 @@ class QuantizedMatrixTest {
             assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(one[row]), "row " + row + ": " + one[row] + " vs dot " + dot);
             assertTrue(Math.abs(dot - w.dotReference(row, x, 0)) <= 1e-5 * KernelTerms.of(w, row, x, 0), "row " + row);
             assertTrue(Float.isFinite(dot) && (dot != 0 || magnitude < 1e-20), "row " + row + ": " + dot);
+        }
+        // three tokens (streamed two at a time, or all by the many-token path where one token's copies cannot hold
+        // it): the middle one of this size, the others ordinary
+        float[] three = new float[3 * cols];
+        for (int i = 0; i < three.length; i++) {
+            three[i] = i / cols == 1 ? x[i - cols] : (float) r.nextGaussian();
+        }
+        float[] batch = io.moemesh.core.kernel.MatMul.vector().apply(w, three, 3);
+        for (int t = 0; t < 3; t++) {
+            for (int row = 0; row < rows; row++) {
+                float dot = w.dot(row, three, t * cols);
+                assertEquals(Float.floatToIntBits(dot), Float.floatToIntBits(batch[t * rows + row]),
+                        "token " + t + " row " + row + ": " + batch[t * rows + row] + " vs dot " + dot);
+            }
         }
     }
 
