@@ -306,7 +306,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     }
 
     /**
-     * Rows [from, to) for several inputs. A group's block is decoded to floats once (32 columns × 8·L rows, in L1),
+     * Rows [from, to) for several inputs. Up to {@link #STREAMED_TOKENS} tokens read the weights as one token does
+     * ({@link #streamedRows}). Beyond, a group's block is decoded to floats once (32 columns × 8·L rows, in L1),
      * then four tokens at a time run over half of its panels ({@link #blockFourTokens}), the last two or one over all
      * eight; where the format {@link #streamsFourTokens}, the first four tokens decode the block as they go. The
      * running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
@@ -330,9 +331,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     /**
      * Batches up to this many tokens take {@link #streamedRows} where the format {@link #streamsTwoTokens}: bench
      * kernels at two threads, GFLOP/s decoded → streamed (A/B twice, both experts): int8 batch 2 89–95 → 172–222,
-     * 3 106–113 → 215–238, 4 101–151 → 169–288, 5 111–151 → 228–246; bf16 batch 2 58–60 → 96–139, 4 72–80 →
-     * 153–163, 5 81–101 → 157–177. From 6 tokens the two measured alike or the decoded block faster (int8 at 12
-     * and 16, bf16 at 12), and runs varied more.
+     * 3 106–113 → 215–238, 4 101–151 → 169–288, 5 111–151 → 163–246; bf16 batch 2 58–60 → 96–139, 4 72–80 →
+     * 153–163, 5 81–101 → 157–177. At 6 and 8 tokens the two measured alike (within ±10%, either way, A/B twice),
+     * and from 12 the decoded block was faster (int8 at 12 and 16, bf16 at 12).
      */
     int STREAMED_TOKENS = 5;
 
