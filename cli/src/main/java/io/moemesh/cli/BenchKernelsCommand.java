@@ -179,8 +179,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("bench", "fma_peak");
             j.put("threads", threads);
-            j.put("gflops", ThreadCounts.round(peak[0], 2));
-            j.put("gflops_best", ThreadCounts.round(peak[1], 2));
+            j.put("gflops", ThreadCounts.round(peak[0], 4));
+            j.put("gflops_best", ThreadCounts.round(peak[1], 4));
             rows.add(j);
             progress(String.format("multiply-add peak, %d thread(s): %.1f GFLOP/s", threads, peak[0]));
             prewarm(formatNames);

@@ -263,7 +263,6 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return totals;
     }
 
-
     /** {@link #groupOneToken} for groups {@code group} and {@code group + 1}: this thread's buffer of their 16·L sums. */
     private float[] groupPair(int group, float[] x, int xOffset, float[] starts, float[] scalesA) {
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, 2 * GROUP_ROWS);
