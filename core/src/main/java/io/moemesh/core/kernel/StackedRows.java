@@ -8,6 +8,7 @@ import java.util.Arrays;
  */
 public final class StackedRows {
     private final int[] starts;
+    private final int count;
 
     /** The rows of these matrices, in order. */
     public StackedRows(io.moemesh.core.tensor.Matrix... matrices) {
@@ -16,14 +17,24 @@ public final class StackedRows {
 
     /** @param rows the row count of each matrix, in order */
     public StackedRows(int[] rows) {
-        starts = new int[rows.length + 1];
-        for (int m = 0; m < rows.length; m++) {
+        this(rows, rows.length, new int[rows.length + 1]);
+    }
+
+    /**
+     * The first {@code count} matrices of {@code rows}, numbered in {@code starts} (at least count + 1 long; the
+     * caller's, e.g. {@link Scratch}, so that a decode step allocates no index arrays).
+     */
+    public StackedRows(int[] rows, int count, int[] starts) {
+        this.starts = starts;
+        this.count = count;
+        starts[0] = 0;
+        for (int m = 0; m < count; m++) {
             starts[m + 1] = starts[m] + rows[m];
         }
     }
 
     public int total() {
-        return starts[starts.length - 1];
+        return starts[count];
     }
 
     /** First stacked row of matrix {@code m}; {@code start(m + 1)} is one past its last. */
@@ -33,7 +44,7 @@ public final class StackedRows {
 
     /** The matrix that stacked row {@code i} belongs to. */
     public int owner(int i) {
-        int m = Arrays.binarySearch(starts, i);
+        int m = Arrays.binarySearch(starts, 0, count + 1, i);
         if (m < 0) {
             return -m - 2;
         }

@@ -52,7 +52,10 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
         if (count == 0) {
             return;   // every expert of the batch is computed elsewhere (a mesh's remote replicas)
         }
-        int[] intermediate = new int[count], hidden = new int[count], hStart = new int[count];
+        // this thread's, as every array of a decode step (Scratch): the parallel passes below end before it returns
+        int[] intermediate = Scratch.ints(Scratch.Use.EXPERTS_INTERMEDIATE, count);
+        int[] hidden = Scratch.ints(Scratch.Use.EXPERTS_HIDDEN, count);
+        int[] hStart = Scratch.ints(Scratch.Use.EXPERTS_H_START, count);
         long upMacs = 0, downMacs = 0;
         int maxTokens = 0, minTokens = Integer.MAX_VALUE, hRows = 0, maxIntermediate = 0;
         for (int m = 0; m < count; m++) {
@@ -71,7 +74,10 @@ public record SwiGluMlp(Matrix gate, Matrix up, Matrix down) {
         float[] h = Scratch.floatsAtLeast(Scratch.Use.EXPERTS_H, hRows);
         // one token's rows of a chunk, or a span of rows for all of one FFN's tokens
         int gateLength = Math.max(maxTokens * SPAN, maxIntermediate);
-        StackedRows upRows = new StackedRows(intermediate), downRows = new StackedRows(hidden);
+        StackedRows upRows = new StackedRows(intermediate, count,
+                Scratch.ints(Scratch.Use.EXPERTS_UP_STARTS, count + 1));
+        StackedRows downRows = new StackedRows(hidden, count,
+                Scratch.ints(Scratch.Use.EXPERTS_DOWN_STARTS, count + 1));
         boolean equalCost = minTokens == maxTokens;   // decoding gives every FFN one token: all rows cost the same
         matMul.parallel(upRows.total(), mlps[0].gate.rowGrain(), upMacs, equalCost, (from, to) -> {
             // this thread's own: workers each have their Scratch
