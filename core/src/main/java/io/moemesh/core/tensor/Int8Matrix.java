@@ -168,16 +168,6 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
         s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L)).intoArray(totals, totalsAt + 7 * L);
     }
 
-    @Override
-    public boolean streamsPairs() {
-        return true;
-    }
-
-    @Override
-    public boolean streamsTwoTokens() {
-        return true;
-    }
-
     /** {@link RowPanels#blockStreamedTwo}: each column's eight panels widened once for both tokens. */
     @Override
     public void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,

@@ -223,7 +223,6 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return (panel < 4 ? 19 : 15) - rotation(panel) & 31;
     }
 
-    /** The values (u·2^-30) of the first {@code width} columns of (group, block); column k's at k·8·L. */
     @Override
     public MemorySegment values() {
         return levels;
@@ -234,6 +233,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
         return COLUMN_BYTES;
     }
 
+    /** The values (u·2^-30) of the first {@code width} columns of (group, block); column k's at k·8·L. */
     @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
         long at = columnAt(group, block * BLOCK);
@@ -251,16 +251,6 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
 
     @Override
     public boolean preparesInputs() {
-        return true;
-    }
-
-    @Override
-    public boolean streamsPairs() {
-        return true;
-    }
-
-    @Override
-    public boolean streamsTwoTokens() {
         return true;
     }
 

@@ -47,47 +47,27 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                        float[] blockScales);
 
     /**
-     * Whether the format has {@link #blockStreamedTwo}, with which batches of 2 to {@link #STREAMED_TOKENS} tokens
-     * read the weights as one token does: through a decoded block, as larger batches go, two tokens took 2.4 times
-     * one token's time (bench kernels int8 at two threads, 30B expert: batch 2 at 0.8x batch 1's GFLOP/s), and an
-     * expert's batch in a mesh or a prompt is mostly one to a few tokens.
-     */
-    default boolean streamsTwoTokens() {
-        return false;
-    }
-
-    /**
      * {@link #blockStreamed} for two tokens at once, x at {@code x[xa ...]} and {@code x[xb ...]}, their totals at
      * {@code totals[totalsAt ...]} and {@code totals[totalsAt + 8·L ...]}: each value vector converted once for
-     * both, each token's operations as there. Only called where {@link #streamsTwoTokens}.
+     * both, each token's operations as there. With it batches of 2 to {@link #STREAMED_TOKENS} tokens read the
+     * weights as one token does: through a decoded block, as larger batches go, two tokens took 2.4 times one
+     * token's time (bench kernels int8 at two threads, 30B expert: batch 2 at 0.8x batch 1's GFLOP/s), and an
+     * expert's batch in a mesh or a prompt is mostly one to a few tokens.
      */
-    default void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
-                                  float[] totals, int totalsAt, float[] blockScales) {
-        throw new UnsupportedOperationException(format() + " has no two-token streamed kernel");
-    }
-
-    /**
-     * Whether the format has {@link #blockStreamedPair}: one token over two groups at once, so that a thread reads
-     * two streams of weights, which a core here reads faster than one (a plain sum over 1 GB on one thread: 43.5
-     * against 39.9 GB/s). bf16 and int8, which are memory-bound at batch 1, have it: bench kernels batch 1 at one
-     * thread bf16 33–37 → 39–42 GB/s, int8 31–34 → 33–38 (A/B, three runs). q4 had measured from −10% to +30%
-     * with it, the spread of its levels' placement ({@link Q4Matrix}); placed, it has it too: batch 1 at one thread
-     * 30B expert 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice; a 30B expert's 768 rows
-     * split into single groups at two threads).
-     */
-    default boolean streamsPairs() {
-        return false;
-    }
+    void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
+                          float[] totals, int totalsAt, float[] blockScales);
 
     /**
      * {@link #blockStreamed} of groups {@code group} and {@code group + 1} at once, their totals at [0, 8·L) and
      * [8·L, 16·L) and their block scales in {@code scalesA} and {@code scalesB}: each row's operations as there.
-     * Only called where {@link #streamsPairs}.
+     * One token over two groups, so that a thread reads two streams of weights, which a core here reads faster than
+     * one (a plain sum over 1 GB on one thread: 43.5 against 39.9 GB/s): bench kernels batch 1 at one thread bf16
+     * 33–37 → 39–42 GB/s, int8 31–34 → 33–38 (A/B, three runs). q4 had measured from −10% to +30% with it, the
+     * spread of its levels' placement ({@link Q4Matrix}); placed, it gains too: batch 1 at one thread 30B expert
+     * 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice).
      */
-    default void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
-                                   float[] scalesA, float[] scalesB) {
-        throw new UnsupportedOperationException(format() + " has no two-group kernel");
-    }
+    void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals, float[] scalesA,
+                           float[] scalesB);
 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
@@ -215,7 +195,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return total;
     }
 
-    /** Rows [from, to) for one input, a group at a time, or two whole groups at a time ({@link #streamsPairs}). */
+    /** Rows [from, to) for one input, two whole groups at a time ({@link #blockStreamedPair}), or a group alone. */
     @Override
     default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
         float[] in = x;
@@ -232,7 +212,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] starts = blockStarts(x, xOffset, 1);
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             int first = g * GROUP_ROWS, begin = Math.max(from, first);
-            if (streamsPairs() && first + 2 * GROUP_ROWS <= to && first >= from) {
+            if (first + 2 * GROUP_ROWS <= to && first >= from) {
                 float[] sums = groupPair(g, in, inOffset, starts, blockScales);
                 System.arraycopy(sums, 0, out, outOffset + first, 2 * GROUP_ROWS);
                 g++;
@@ -320,7 +300,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             dotRows(from, to, x, xOffset, out, outOffset);
             return;
         }
-        if (tokens <= STREAMED_TOKENS && streamsTwoTokens()) {
+        if (tokens <= STREAMED_TOKENS) {
             streamedRows(from, to, x, xOffset, tokens, out, outOffset, outStride);
             return;
         }
@@ -328,11 +308,11 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     }
 
     /**
-     * Batches up to this many tokens take {@link #streamedRows} where the format {@link #streamsTwoTokens}: bench
-     * kernels at two threads, GFLOP/s decoded → streamed (A/B twice, both experts): int8 batch 2 89–95 → 172–222,
-     * 3 106–113 → 215–238, 4 101–151 → 169–288, 5 111–151 → 163–246; bf16 batch 2 58–60 → 96–139, 4 72–80 →
-     * 153–163, 5 81–101 → 157–177. At 6 and 8 tokens the two measured alike (within ±10%, either way, A/B twice),
-     * and from 12 the decoded block was faster (int8 at 12 and 16, bf16 at 12).
+     * Batches up to this many tokens take {@link #streamedRows}: bench kernels at two threads, GFLOP/s decoded →
+     * streamed (A/B twice, both experts): int8 batch 2 89–95 → 172–222, 3 106–113 → 215–238, 4 101–151 → 169–288,
+     * 5 111–151 → 163–246; bf16 batch 2 58–60 → 96–139, 4 72–80 → 153–163, 5 81–101 → 157–177. At 6 and 8 tokens
+     * the two measured alike (within ±10%, either way, A/B twice), and from 12 the decoded block was faster (int8
+     * at 12 and 16, bf16 at 12).
      */
     int STREAMED_TOKENS = 5;
 
@@ -359,13 +339,15 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, tokens);
+        // a partial last block reads each token's inputs from a copy padded with zeros, as one token does (made after
+        // the starts, which use the same buffer)
+        float[] padded = full < blocks ? lastBlocksPadded(x, xOffset, tokens) : null;
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
             for (int b = 0; b < blocks; b++) {
                 float[] scales = blockScales(g, b, blockScales);
-                // a partial last block reads each token's inputs from a copy padded with zeros, as one token does
                 boolean whole = b < full;
-                float[] in = whole ? inputs : lastBlocksPadded(x, xOffset, tokens);
+                float[] in = whole ? inputs : padded;
                 int t = 0;
                 for (; t + 2 <= tokens; t += 2) {
                     int xa = whole ? inputsAt + t * stride + b * BLOCK : t * BLOCK;
@@ -378,11 +360,17 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                     blockStreamed(g, b, in, xa, starts[t * blocks + b], totals, t * GROUP_ROWS, scales);
                 }
             }
-            int first = g * GROUP_ROWS;
-            for (int t = 0; t < tokens; t++) {
-                for (int r = Math.max(from, first), end = Math.min(to, first + GROUP_ROWS); r < end; r++) {
-                    out[outOffset + r + t * outStride] = totals[t * GROUP_ROWS + r - first];
-                }
+            copyOut(totals, g, from, to, tokens, out, outOffset, outStride);
+        }
+    }
+
+    /** Group {@code g}'s totals of each token ({@code totals[t·8·L ...]}) for rows [from, to) into {@code out}. */
+    private static void copyOut(float[] totals, int g, int from, int to, int tokens, float[] out, int outOffset,
+                                int outStride) {
+        int first = g * GROUP_ROWS;
+        for (int t = 0; t < tokens; t++) {
+            for (int r = Math.max(from, first), end = Math.min(to, first + GROUP_ROWS); r < end; r++) {
+                out[outOffset + r + t * outStride] = totals[t * GROUP_ROWS + r - first];
             }
         }
     }
@@ -442,12 +430,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                             totals, t * GROUP_ROWS);
                 }
             }
-            int first = g * GROUP_ROWS;
-            for (int t = 0; t < tokens; t++) {
-                for (int r = Math.max(from, first), end = Math.min(to, first + GROUP_ROWS); r < end; r++) {
-                    out[outOffset + r + t * outStride] = totals[t * GROUP_ROWS + r - first];
-                }
-            }
+            copyOut(totals, g, from, to, tokens, out, outOffset, outStride);
         }
     }
 
