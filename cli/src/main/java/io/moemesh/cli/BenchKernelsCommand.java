@@ -5,16 +5,19 @@ import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Bf16Matrix;
 import io.moemesh.core.tensor.Bf16PanelMatrix;
 import io.moemesh.core.tensor.F32Matrix;
+import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
 import io.moemesh.core.tensor.WeightFormat;
+import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.Numerics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -55,11 +58,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
             new Shape("235b-attention", List.of(new Projection("q", 8192, 4096), new Projection("k", 512, 4096),
                     new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
 
-    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32");
+    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32", "q4_K", "q5_K", "q6_K");
 
     @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,f32", paramLabel = "F[,F...]",
             description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
-                    + "them), int8, q4, f32 (default ${DEFAULT-VALUE}).")
+                    + "them), int8, q4, f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
+                    + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K) (default ${DEFAULT-VALUE}).")
     List<String> formats;
 
     @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
@@ -140,11 +144,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     static String formatName(String name) {
-        String f = name.strip().toLowerCase(java.util.Locale.ROOT);
-        if (!FORMATS.contains(f)) {
-            throw new IllegalArgumentException("--formats: unknown format '" + name + "' (known: " + FORMATS + ")");
-        }
-        return f;
+        return FORMATS.stream().filter(f -> f.equalsIgnoreCase(name.strip())).findFirst().orElseThrow(() ->
+                new IllegalArgumentException("--formats: unknown format '" + name + "' (known: " + FORMATS + ")"));
     }
 
     static Shape shape(String name) {
@@ -275,7 +276,40 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     /** A benchmark format: f32, or what {@code --weights} of that name loads (stored, bf16, int8, q4). */
     private static Matrix inFormat(Bf16Matrix m, String format, Arena arena) {
-        return format.equals("f32") ? toF32(m, arena) : WeightFormat.of(format).quantize(m, arena);
+        return switch (format) {
+            case "f32" -> toF32(m, arena);
+            case "q4_K", "q5_K", "q6_K" -> randomKQuant(DType.valueOf(format.toUpperCase(java.util.Locale.ROOT)),
+                    m.rows(), m.cols(), arena);
+            default -> WeightFormat.of(format).quantize(m, arena);
+        };
+    }
+
+    /**
+     * A K-quant matrix of random super-blocks: random levels and packed sub-block scales, and fp16 factors of a
+     * trained model's size. The kernels' speed depends on the layout only; we have no K-quant quantizer (GGUF files
+     * come quantized), and a GGUF's own tensors are what {@code --weights stored} runs.
+     */
+    private static Matrix randomKQuant(DType type, int rows, int cols, Arena arena) {
+        SplittableRandom random = new SplittableRandom(type.ordinal() * 31L + rows + cols);
+        long blocks = (long) rows * (cols / type.blockSize());
+        MemorySegment data = arena.allocate(blocks * type.blockBytes(), 64);
+        byte[] block = new byte[type.blockBytes()];
+        for (long b = 0; b < blocks; b++) {
+            random.nextBytes(block);
+            MemorySegment.copy(block, 0, data, ValueLayout.JAVA_BYTE, b * block.length, block.length);
+            short factor = Float.floatToFloat16((float) (0.001 + 0.002 * random.nextDouble()));
+            long at = b * block.length;
+            data.set(Numerics.I16, at + (type == DType.Q6_K ? 208 : 0), factor);
+            if (type != DType.Q6_K) {
+                data.set(Numerics.I16, at + 2, factor);   // dmin
+            }
+        }
+        return switch (type) {
+            case Q4_K -> new GgmlKQuantMatrix.Q4K(data, rows, cols);
+            case Q5_K -> new GgmlKQuantMatrix.Q5K(data, rows, cols);
+            case Q6_K -> new GgmlKQuantMatrix.Q6K(data, rows, cols);
+            default -> throw new IllegalArgumentException(type.name());
+        };
     }
 
     private static long bytes(List<Matrix> set) {
@@ -300,6 +334,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Bf16PanelMatrix p -> p.copy(arena);
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
+            case GgmlKQuantMatrix.Q4K k -> new GgmlKQuantMatrix.Q4K(dup(k.data(), arena), k.rows(), k.cols());
+            case GgmlKQuantMatrix.Q5K k -> new GgmlKQuantMatrix.Q5K(dup(k.data(), arena), k.rows(), k.cols());
+            case GgmlKQuantMatrix.Q6K k -> new GgmlKQuantMatrix.Q6K(dup(k.data(), arena), k.rows(), k.cols());
             default -> throw new IllegalStateException("no copy for " + m.format());
         };
     }
