@@ -274,7 +274,10 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return copies;
     }
 
-    /** A benchmark format: f32, or what {@code --weights} of that name loads (stored, bf16, int8, q4). */
+    /**
+     * A benchmark format: f32, a GGUF K-quant as {@code --weights stored} runs it (q4_K, q5_K, q6_K), or what
+     * {@code --weights} of that name loads (stored, bf16, int8, q4).
+     */
     private static Matrix inFormat(Bf16Matrix m, String format, Arena arena) {
         return switch (format) {
             case "f32" -> toF32(m, arena);
@@ -304,12 +307,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
                 data.set(Numerics.I16, at + 2, factor);   // dmin
             }
         }
-        return switch (type) {
-            case Q4_K -> new GgmlKQuantMatrix.Q4K(data, rows, cols);
-            case Q5_K -> new GgmlKQuantMatrix.Q5K(data, rows, cols);
-            case Q6_K -> new GgmlKQuantMatrix.Q6K(data, rows, cols);
-            default -> throw new IllegalArgumentException(type.name());
-        };
+        return GgmlKQuantMatrix.of(type, data, rows, cols);
     }
 
     private static long bytes(List<Matrix> set) {
@@ -334,9 +332,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Bf16PanelMatrix p -> p.copy(arena);
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
-            case GgmlKQuantMatrix.Q4K k -> new GgmlKQuantMatrix.Q4K(dup(k.data(), arena), k.rows(), k.cols());
-            case GgmlKQuantMatrix.Q5K k -> new GgmlKQuantMatrix.Q5K(dup(k.data(), arena), k.rows(), k.cols());
-            case GgmlKQuantMatrix.Q6K k -> new GgmlKQuantMatrix.Q6K(dup(k.data(), arena), k.rows(), k.cols());
+            case GgmlKQuantMatrix k -> GgmlKQuantMatrix.of(k.type(), dup(k.data(), arena), k.rows(), k.cols());
             default -> throw new IllegalStateException("no copy for " + m.format());
         };
     }

@@ -1,5 +1,6 @@
 package io.moemesh.core.tensor;
 
+import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -35,14 +36,30 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
     private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[QK_K]);
 
     protected final MemorySegment data;
-    private final int rows, cols, blockBytes;
+    private final DType type;
+    private final int rows, cols;
 
-    GgmlKQuantMatrix(MemorySegment data, int rows, int cols, int blockBytes, String type) {
-        GgmlBlocks.check(data, rows, cols, QK_K, blockBytes, type);
+    GgmlKQuantMatrix(MemorySegment data, int rows, int cols, DType type) {
+        GgmlBlocks.check(data, rows, cols, QK_K, type.blockBytes(), type.name());
         this.data = data;
+        this.type = type;
         this.rows = rows;
         this.cols = cols;
-        this.blockBytes = blockBytes;
+    }
+
+    /** The K-quant matrix of GGUF type {@code type} (Q4_K, Q5_K or Q6_K) over {@code data}. */
+    public static GgmlKQuantMatrix of(DType type, MemorySegment data, int rows, int cols) {
+        return switch (type) {
+            case Q4_K -> new Q4K(data, rows, cols);
+            case Q5_K -> new Q5K(data, rows, cols);
+            case Q6_K -> new Q6K(data, rows, cols);
+            default -> throw new IllegalArgumentException(type + " is not a K-quant");
+        };
+    }
+
+    /** The GGUF type of the blocks. */
+    public DType type() {
+        return type;
     }
 
     /** Writes the 256 values of the super-block at byte {@code at} to {@code y[yOffset ...]}: the kernel's. */
@@ -75,7 +92,7 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
     }
 
     private long blockAt(int row, int block) {
-        return ((long) row * (cols / QK_K) + block) * blockBytes;
+        return ((long) row * (cols / QK_K) + block) * type.blockBytes();
     }
 
     @Override
@@ -137,7 +154,7 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     @Override
     public long bytes() {
-        return (long) rows * (cols / QK_K) * blockBytes;
+        return (long) rows * (cols / QK_K) * type.blockBytes();
     }
 
     final int u8(long at) {
@@ -163,10 +180,8 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     /** block_q4_K: fp16 d, fp16 dmin, scales[12], qs[128]; 144 bytes. */
     public static final class Q4K extends GgmlKQuantMatrix {
-        public static final int BLOCK_BYTES = 144;
-
         public Q4K(MemorySegment data, int rows, int cols) {
-            super(data, rows, cols, BLOCK_BYTES, "Q4_K");
+            super(data, rows, cols, DType.Q4_K);
         }
 
         @Override
@@ -213,10 +228,8 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     /** block_q5_K: fp16 d, fp16 dmin, scales[12], qh[32], qs[128]; 176 bytes. */
     public static final class Q5K extends GgmlKQuantMatrix {
-        public static final int BLOCK_BYTES = 176;
-
         public Q5K(MemorySegment data, int rows, int cols) {
-            super(data, rows, cols, BLOCK_BYTES, "Q5_K");
+            super(data, rows, cols, DType.Q5_K);
         }
 
         @Override
@@ -269,10 +282,8 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     /** block_q6_K: ql[128], qh[64], int8 scales[16], fp16 d; 210 bytes. */
     public static final class Q6K extends GgmlKQuantMatrix {
-        public static final int BLOCK_BYTES = 210;
-
         public Q6K(MemorySegment data, int rows, int cols) {
-            super(data, rows, cols, BLOCK_BYTES, "Q6_K");
+            super(data, rows, cols, DType.Q6_K);
         }
 
         @Override

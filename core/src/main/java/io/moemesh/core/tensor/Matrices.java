@@ -41,9 +41,7 @@ public final class Matrices {
             // GGUF's ggml block types, in their native layouts
             case Q8_0 -> Q8Matrix.ggml(t.data(), rows, cols);
             case Q4_0 -> GgmlQ4Matrix.ggml(t.data(), rows, cols);
-            case Q4_K -> new GgmlKQuantMatrix.Q4K(t.data(), rows, cols);
-            case Q5_K -> new GgmlKQuantMatrix.Q5K(t.data(), rows, cols);
-            case Q6_K -> new GgmlKQuantMatrix.Q6K(t.data(), rows, cols);
+            case Q4_K, Q5_K, Q6_K -> GgmlKQuantMatrix.of(t.dtype(), t.data(), rows, cols);
             default -> throw new CheckpointException(t.describe() + ": dtype " + t.dtype() + " is not a weight format we compute with");
         };
     }

@@ -60,9 +60,7 @@ class GgmlMatrixTest {
         return switch (type) {
             case Q8_0 -> Q8Matrix.ggml(data, rows, cols);
             case Q4_0 -> GgmlQ4Matrix.ggml(data, rows, cols);
-            case Q4_K -> new GgmlKQuantMatrix.Q4K(data, rows, cols);
-            case Q5_K -> new GgmlKQuantMatrix.Q5K(data, rows, cols);
-            case Q6_K -> new GgmlKQuantMatrix.Q6K(data, rows, cols);
+            case Q4_K, Q5_K, Q6_K -> GgmlKQuantMatrix.of(type, data, rows, cols);
             default -> throw new IllegalArgumentException(type.name());
         };
     }
