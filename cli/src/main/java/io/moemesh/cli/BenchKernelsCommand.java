@@ -4,6 +4,7 @@ import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Bf16Matrix;
 import io.moemesh.core.tensor.Bf16PanelMatrix;
+import io.moemesh.core.tensor.BlockOffsetMatrix;
 import io.moemesh.core.tensor.F32Matrix;
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.Int8Matrix;
@@ -58,12 +59,15 @@ final class BenchKernelsCommand implements Callable<Integer> {
             new Shape("235b-attention", List.of(new Projection("q", 8192, 4096), new Projection("k", 512, 4096),
                     new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
 
-    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32", "q4_K", "q5_K", "q6_K");
+    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32", "q4_K", "q5_K", "q6_K",
+            "q4_K/auto", "q5_K/auto", "q6_K/auto");
 
     @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,f32", paramLabel = "F[,F...]",
             description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
                     + "them), int8, q4, f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
-                    + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K) (default ${DEFAULT-VALUE}).")
+                    + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K), or as --weights auto loads it: "
+                    + "q4_K/auto (q4 panels with a minimum per block), q5_K/auto (int8 panels with one), q6_K/auto "
+                    + "(int8) (default ${DEFAULT-VALUE}).")
     List<String> formats;
 
     @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
@@ -275,16 +279,23 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     /**
-     * A benchmark format: f32, a GGUF K-quant as {@code --weights stored} runs it (q4_K, q5_K, q6_K), or what
-     * {@code --weights} of that name loads (stored, bf16, int8, q4).
+     * A benchmark format: f32, a GGUF K-quant as {@code --weights stored} runs it (q4_K, q5_K, q6_K) or as
+     * {@code --weights auto} loads it (q4_K/auto ...), or what {@code --weights} of that name loads (stored, bf16,
+     * int8, q4).
      */
     private static Matrix inFormat(Bf16Matrix m, String format, Arena arena) {
         return switch (format) {
             case "f32" -> toF32(m, arena);
-            case "q4_K", "q5_K", "q6_K" -> randomKQuant(DType.valueOf(format.toUpperCase(java.util.Locale.ROOT)),
-                    m.rows(), m.cols(), arena);
+            case "q4_K", "q5_K", "q6_K" -> randomKQuant(kQuant(format), m.rows(), m.cols(), arena);
+            case "q4_K/auto", "q5_K/auto", "q6_K/auto" -> WeightFormat.AUTO.quantize(
+                    randomKQuant(kQuant(format), m.rows(), m.cols(), arena), arena);
             default -> WeightFormat.of(format).quantize(m, arena);
         };
+    }
+
+    /** The GGUF type a K-quant benchmark format starts from: q4_K/auto → Q4_K. */
+    private static DType kQuant(String format) {
+        return DType.valueOf(format.replace("/auto", "").toUpperCase(java.util.Locale.ROOT));
     }
 
     /**
@@ -333,6 +344,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
             case GgmlKQuantMatrix k -> GgmlKQuantMatrix.of(k.type(), dup(k.data(), arena), k.rows(), k.cols());
+            case BlockOffsetMatrix b -> new BlockOffsetMatrix(copy(b.levels(), arena), copy(b.offsets(), arena));
             default -> throw new IllegalStateException("no copy for " + m.format());
         };
     }
@@ -428,11 +440,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
             }
         }
         System.out.println();
-        System.out.printf("%-15s %-5s %5s %7s %10s %10s %8s %8s %8s %8s %8s %8s %6s%n", "shape", "fmt", "batch", "threads",
+        System.out.printf("%-15s %-9s %5s %7s %10s %10s %8s %8s %8s %8s %8s %8s %6s%n", "shape", "fmt", "batch", "threads",
                 "pass ms", "min ms", "GB/s", "best", "read_bw", "/read_bw", "GFLOP/s", "best", "/peak");
         for (Map<String, Object> r : rows) {
             if (r.get("bench").equals("kernel")) {
-                System.out.printf("%-15s %-5s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f %6.2f%n", r.get("shape"),
+                System.out.printf("%-15s %-9s %5s %7s %10.3f %10.3f %8.1f %8.1f %8.1f %8.2f %8.1f %8.1f %6.2f%n", r.get("shape"),
                         r.get("format"), r.get("batch"), r.get("threads"), ThreadCounts.number(r, "pass_ms_median"),
                         ThreadCounts.number(r, "pass_ms_min"), ThreadCounts.number(r, "gbps"), ThreadCounts.number(r, "gbps_best"),
                         ThreadCounts.number(r, "read_bw_gbps"), ThreadCounts.number(r, "gbps_over_read_bw"), ThreadCounts.number(r, "gflops"),
@@ -472,7 +484,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             Double one = batchOne.get(kernelKey(r));
             if (r.get("bench").equals("kernel") && ((Number) r.get("batch")).intValue() > 1 && one != null) {
                 Double peak = peaks.get(((Number) r.get("threads")).intValue());
-                lines.add(String.format("  %-15s %-6s %d thread(s), batch %3s: %5.1fx batch 1%s", r.get("shape"),
+                lines.add(String.format("  %-15s %-9s %d thread(s), batch %3s: %5.1fx batch 1%s", r.get("shape"),
                         r.get("format"), ((Number) r.get("threads")).intValue(), r.get("batch"),
                         ThreadCounts.number(r, "gflops") / one,
                         peak == null ? "" : String.format(" (the peak allows %.1fx)", peak / one)));

@@ -31,7 +31,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * 1.1–3.6 → 33–38 GFLOP/s. Still far below our q4 (~25 GB/s): that needs the K-quants repacked into row panels.
  */
 public abstract sealed class GgmlKQuantMatrix implements Matrix
-        permits GgmlKQuantMatrix.Q4K, GgmlKQuantMatrix.Q5K, GgmlKQuantMatrix.Q6K {
+        permits GgmlKQuantMatrix.WithMinimums, GgmlKQuantMatrix.Q6K {
     public static final int QK_K = 256;
     private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[QK_K]);
 
@@ -91,7 +91,7 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
         return cols;
     }
 
-    private long blockAt(int row, int block) {
+    final long blockAt(int row, int block) {
         return ((long) row * (cols / QK_K) + block) * type.blockBytes();
     }
 
@@ -178,10 +178,59 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
         return d | m << 8;
     }
 
+    /**
+     * Q4_K and Q5_K: w = step_j · q − min_j, an unsigned level q per weight and, per sub-block j of 32 columns, a step
+     * and a minimum that are 6-bit multiples of the super-block's fp16 d and dmin. Their levels fit our panels as
+     * they are ({@link BlockOffsetMatrix}).
+     */
+    public abstract static sealed class WithMinimums extends GgmlKQuantMatrix permits Q4K, Q5K {
+        WithMinimums(MemorySegment data, int rows, int cols, DType type) {
+            super(data, rows, cols, type);
+        }
+
+        /** Bits of a level: 4 (Q4_K) or 5 (Q5_K). */
+        public abstract int levelBits();
+
+        /** The unsigned level of value {@code i} ∈ [0, 256) of the super-block at byte {@code at}. */
+        abstract int level(long at, int i);
+
+        /**
+         * Row {@code row}'s unsigned levels into {@code levels} (one per column) and, per sub-block of 32 columns, its
+         * step into {@code steps} and its minimum into {@code mins}: value c is steps[c / 32] · levels[c] − mins[c / 32],
+         * as {@link #dequantizeReference} computes it. Steps and minimums are exact (an fp16 times a 6-bit integer).
+         */
+        public void levels(int row, byte[] levels, float[] steps, float[] mins) {
+            for (int b = 0; b < cols() / QK_K; b++) {
+                long at = blockAt(row, b);
+                float d = f16(at), min = f16(at + 2);
+                for (int j = 0; j < QK_K / 32; j++) {
+                    int sm = scaleMinK4(j, at + 4);
+                    steps[b * 8 + j] = d * (sm & 0xFF);
+                    mins[b * 8 + j] = min * (sm >> 8);
+                }
+                for (int i = 0; i < QK_K; i++) {
+                    levels[b * QK_K + i] = (byte) level(at, i);
+                }
+            }
+        }
+    }
+
     /** block_q4_K: fp16 d, fp16 dmin, scales[12], qs[128]; 144 bytes. */
-    public static final class Q4K extends GgmlKQuantMatrix {
+    public static final class Q4K extends WithMinimums {
         public Q4K(MemorySegment data, int rows, int cols) {
             super(data, rows, cols, DType.Q4_K);
+        }
+
+        @Override
+        public int levelBits() {
+            return 4;
+        }
+
+        /** Values 64k .. 64k + 31 are the low nibbles of qs[32k ..], the next 32 their high nibbles. */
+        @Override
+        int level(long at, int i) {
+            int qs = u8(at + 16 + i / 64 * 32 + i % 32);
+            return i % 64 < 32 ? qs & 0xF : qs >> 4;
         }
 
         @Override
@@ -227,9 +276,22 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
     }
 
     /** block_q5_K: fp16 d, fp16 dmin, scales[12], qh[32], qs[128]; 176 bytes. */
-    public static final class Q5K extends GgmlKQuantMatrix {
+    public static final class Q5K extends WithMinimums {
         public Q5K(MemorySegment data, int rows, int cols) {
             super(data, rows, cols, DType.Q5_K);
+        }
+
+        @Override
+        public int levelBits() {
+            return 5;
+        }
+
+        /** Q4_K's nibble from qs at byte 48, plus 16 where bit i / 32 of qh[i % 32] is set. */
+        @Override
+        int level(long at, int i) {
+            int qs = u8(at + 48 + i / 64 * 32 + i % 32);
+            int low = i % 64 < 32 ? qs & 0xF : qs >> 4;
+            return low | (u8(at + 16 + i % 32) >> (i / 32) & 1) << 4;
         }
 
         @Override

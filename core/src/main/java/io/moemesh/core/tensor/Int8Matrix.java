@@ -56,7 +56,7 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
     }
 
     /** A group's column is its rows' bytes in order. */
-    private static Int8Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
+    static Int8Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
         MemorySegment packed = arena.allocate((long) RowPanels.groups(rows) * width * GROUP_ROWS + SLACK, 64);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {

@@ -81,7 +81,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
     }
 
     /** A group's column is L ints: int lane l holds panel n's row l at bit {@link #position}(n). */
-    private static Q4Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
+    static Q4Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
         MemorySegment packed = levelsMemory(arena, (long) RowPanels.groups(rows) * width * COLUMN_BYTES);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {

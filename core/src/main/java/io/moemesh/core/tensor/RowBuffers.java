@@ -35,6 +35,10 @@ final class RowBuffers {
     static final ThreadLocal<float[]> BLOCK_STARTS = ThreadLocal.withInitial(() -> new float[0]);
     /** One group's running totals for each token of a batch ({@link RowPanels}). */
     static final ThreadLocal<float[]> GROUP_TOTALS = ThreadLocal.withInitial(() -> new float[0]);
+    /** Σx over each block of each token's inputs ({@link BlockOffsetMatrix}). */
+    static final ThreadLocal<float[]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[0]);
+    /** The offsets' share of each result ({@link BlockOffsetMatrix}). */
+    static final ThreadLocal<float[]> OFFSET_TERMS = ThreadLocal.withInitial(() -> new float[0]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
 

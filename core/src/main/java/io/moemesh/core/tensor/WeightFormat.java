@@ -17,7 +17,15 @@ public enum WeightFormat {
     /** {@link Int8Matrix}: 8.5 bits per weight. */
     INT8,
     /** {@link Q4Matrix}: 4.5 bits per weight. */
-    Q4;
+    Q4,
+    /**
+     * Each tensor in the fastest of the layouts above that keeps its values, for GGUF files as published (Q4_K_M is
+     * Q4_K with Q6_K in some tensors): bf16 into bf16 panels, Q8_0 into int8 and Q4_0 into q4, exactly; Q4_K into q4
+     * and Q5_K into int8 with a minimum per block ({@link BlockOffsetMatrix}: every level kept); Q6_K into int8,
+     * requantized (where a block's two 16-column halves have like scales, int8's step is a quarter of Q6_K's: that
+     * adds about a 16th to its squared error); f32, f16 and fp8 as stored.
+     */
+    AUTO;
 
     public static WeightFormat of(String name) {
         return switch (name.toLowerCase(Locale.ROOT)) {
@@ -25,6 +33,7 @@ public enum WeightFormat {
             case "bf16" -> BF16;
             case "int8" -> INT8;
             case "q4" -> Q4;
+            case "auto" -> AUTO;
             default -> throw new IllegalArgumentException("unknown weight format '" + name + "' (known: "
                     + Arrays.stream(values()).map(WeightFormat::toString).toList() + ")");
         };
@@ -38,12 +47,22 @@ public enum WeightFormat {
             case INT8 -> switch (m) {
                 case Int8Matrix q -> q;
                 case Q8Matrix q -> Int8Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                case GgmlKQuantMatrix.WithMinimums k -> BlockOffsetMatrix.int8(k, arena);   // the same levels again
                 default -> Int8Matrix.quantize(m, arena);
             };
             case Q4 -> switch (m) {
                 case Q4Matrix q -> q;
                 case GgmlQ4Matrix q -> Q4Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> BlockOffsetMatrix.q4(k, arena);
                 default -> Q4Matrix.quantize(m, arena);
+            };
+            case AUTO -> switch (m) {
+                case Bf16Matrix b -> BF16.quantize(b, arena);
+                case Q8Matrix q -> INT8.quantize(q, arena);
+                case GgmlQ4Matrix q -> Q4.quantize(q, arena);
+                case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> Q4.quantize(k, arena);
+                case GgmlKQuantMatrix k -> INT8.quantize(k, arena);
+                default -> m;
             };
         };
     }
