@@ -7,6 +7,9 @@ import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.weights.TensorSlice;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
 /** Opens checkpoint tensors as {@link Matrix} views in their stored format, checking shapes against the config. */
 public final class Matrices {
     private Matrices() {
@@ -18,12 +21,21 @@ public final class Matrices {
         if (format == WeightFormat.STORED || checkpoint.mode() == LoadMode.MMAP) {
             return format.quantize(stored(checkpoint, name, rows, cols), checkpoint.arena());
         }
-        // Quantized from a mapping of the file: a copy of the stored bytes read into memory first would live as long
-        // as the checkpoint, beside the quantized one (bf16 Qwen3-30B-A3B held as q4: 61 GB more than the 17 needed).
-        Matrix source = stored(checkpoint, name, rows, cols, LoadMode.MMAP);
-        Matrix converted = format.quantize(source, checkpoint.arena());
-        // already in the format (int8 from a Q8_0 GGUF): then it is the stored bytes that stay, read into memory
-        return converted != source ? converted : stored(checkpoint, name, rows, cols);
+        // Converted from a copy of the stored bytes in native memory, dropped as soon as it is converted: a copy living
+        // as long as the checkpoint would sit beside the converted one (bf16 Qwen3-30B-A3B held as q4: 61 GB more than
+        // the 17 needed). And not from the file's mapping: the Vector API's memory accesses (the K-quants' dequantizers
+        // read byte vectors) would see mapped segments beside native ones, and C2 then compiles the kernels' accesses
+        // for both. An int8 head converted from a GGUF's Q6_K through the mapping decoded at 11 GB/s instead of 30, the
+        // same matrix copied elsewhere too: PrintInlining's one difference was fromMemorySegment's type profile.
+        TensorSlice mapped = checkpoint.tensor(name, LoadMode.MMAP).expectShape(rows, cols);
+        try (Arena scratch = Arena.ofShared()) {
+            MemorySegment copy = scratch.allocate(mapped.data().byteSize(), 64).copyFrom(mapped.data());
+            Matrix source = over(checkpoint, new TensorSlice(mapped.name(), mapped.dtype(), mapped.shape(), copy,
+                    mapped.file()), rows, cols, LoadMode.MMAP);
+            Matrix converted = format.quantize(source, checkpoint.arena());
+            // already in the format (int8 from a Q8_0 GGUF): then it is the stored bytes that stay, read into memory
+            return converted != source ? converted : stored(checkpoint, name, rows, cols);
+        }
     }
 
     /** The tensor as stored (embedding rows are read this way whatever the plan). */
@@ -32,7 +44,11 @@ public final class Matrices {
     }
 
     private static Matrix stored(Checkpoint checkpoint, String name, int rows, int cols, LoadMode how) {
-        TensorSlice t = checkpoint.tensor(name, how).expectShape(rows, cols);
+        return over(checkpoint, checkpoint.tensor(name, how).expectShape(rows, cols), rows, cols, how);
+    }
+
+    /** The matrix over {@code t}'s bytes in its stored format ({@code how}: where an fp8 tensor's scales are read). */
+    private static Matrix over(Checkpoint checkpoint, TensorSlice t, int rows, int cols, LoadMode how) {
         return switch (t.dtype()) {
             case BF16 -> new Bf16Matrix(t.data(), rows, cols);
             case F32 -> new F32Matrix(t.data(), rows, cols);
