@@ -53,6 +53,12 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     + "anchor figures' cuts).")
     Integer layers;
 
+    @Option(names = "--gguf", paramLabel = "MIX",
+            description = "Write the synthetic model as a GGUF file typed as llama.cpp's MIX files are (q4_K_M: Q4_K, "
+                    + "with Q6_K for the head and for attn_v and ffn_down in some layers; random super-blocks) and time "
+                    + "that, e.g. with --formats stored,auto.")
+    String gguf;
+
     @Option(names = "--vocab", defaultValue = "151936", paramLabel = "V",
             description = "Vocabulary of the synthetic model (default ${DEFAULT-VALUE}, Qwen3's).")
     int vocab;
@@ -104,9 +110,15 @@ final class BenchDecodeCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--layers must be at least 1, got " + layerCount);
         }
         // Written (or found) once here, so that child JVMs only read it.
-        Path dir = model != null ? model : synthetic.ensure(layerCount, vocab, BenchDecodeCommand::progress);
+        if (gguf != null && (model != null || !gguf.equalsIgnoreCase("q4_K_M"))) {
+            throw new IllegalArgumentException(model != null ? "--gguf writes a synthetic model: not with --model"
+                    : "--gguf: the one mix written is q4_K_M, got '" + gguf + "'");
+        }
+        Path dir = model != null ? model
+                : gguf != null ? synthetic.ensureQ4KM(layerCount, vocab, BenchDecodeCommand::progress)
+                : synthetic.ensure(layerCount, vocab, BenchDecodeCommand::progress);
         String name = model != null ? String.valueOf(model.toAbsolutePath().normalize().getFileName())
-                : synthetic.name(layerCount);
+                : synthetic.name(layerCount) + (gguf != null ? "-q4_K_M" : "");
         List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
         List<Map<String, Object>> rows = new ArrayList<>();
         if (formats.size() == 1) {

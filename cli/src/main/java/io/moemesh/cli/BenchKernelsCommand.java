@@ -1,5 +1,6 @@
 package io.moemesh.cli;
 
+import io.moemesh.core.embedded.SyntheticGguf;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Bf16Matrix;
@@ -299,25 +300,14 @@ final class BenchKernelsCommand implements Callable<Integer> {
     }
 
     /**
-     * A K-quant matrix of random super-blocks: random levels and packed sub-block scales, and fp16 factors of a
-     * trained model's size. The kernels' speed depends on the layout only; we have no K-quant quantizer (GGUF files
-     * come quantized), and a GGUF's own tensors are what {@code --weights stored} runs.
+     * A K-quant matrix of random super-blocks ({@link SyntheticGguf#randomKQuantBlocks}). The kernels' speed depends
+     * on the layout only; we have no K-quant quantizer (GGUF files come quantized).
      */
     private static Matrix randomKQuant(DType type, int rows, int cols, Arena arena) {
-        SplittableRandom random = new SplittableRandom(type.ordinal() * 31L + rows + cols);
         long blocks = (long) rows * (cols / type.blockSize());
-        MemorySegment data = arena.allocate(blocks * type.blockBytes(), 64);
-        byte[] block = new byte[type.blockBytes()];
-        for (long b = 0; b < blocks; b++) {
-            random.nextBytes(block);
-            MemorySegment.copy(block, 0, data, ValueLayout.JAVA_BYTE, b * block.length, block.length);
-            short factor = Float.floatToFloat16((float) (0.001 + 0.002 * random.nextDouble()));
-            long at = b * block.length;
-            data.set(Numerics.I16, at + (type == DType.Q6_K ? 208 : 0), factor);
-            if (type != DType.Q6_K) {
-                data.set(Numerics.I16, at + 2, factor);   // dmin
-            }
-        }
+        byte[] bytes = SyntheticGguf.randomKQuantBlocks(type, blocks, new SplittableRandom(type.ordinal() * 31L + rows + cols), 0.02);
+        MemorySegment data = arena.allocate(bytes.length, 64);
+        MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
         return GgmlKQuantMatrix.of(type, data, rows, cols);
     }
 

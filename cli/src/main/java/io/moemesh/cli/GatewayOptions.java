@@ -18,7 +18,8 @@ final class GatewayOptions {
     Path model;
 
     @Option(names = "--weights", paramLabel = "SPEC", defaultValue = "stored",
-            description = "Weight format at load: stored, bf16, int8 or q4, for every role or per role, e.g. "
+            description = "Weight format at load: stored, bf16, int8, q4 or auto (per tensor, the fast layout that keeps "
+                    + "its values: for a GGUF file's K-quants), for every role or per role, e.g. "
                     + "experts=q4,attention=int8 (default ${DEFAULT-VALUE}).")
     String weights;
 

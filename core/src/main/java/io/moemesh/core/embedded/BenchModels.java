@@ -87,6 +87,15 @@ public final class BenchModels {
             return key + "-" + layers + "layers";
         }
 
+        /**
+         * The same shape in a GGUF file typed as llama.cpp's Q4_K_M files are ({@link SyntheticGguf}: random K-quant
+         * super-blocks), written on first use.
+         */
+        public Path ensureQ4KM(int layers, int vocab, Consumer<String> progress) {
+            Path file = EmbeddedModel.home().resolve("synthetic-" + key + "-" + layers + "layers-vocab" + vocab + "-Q4_K_M.gguf");
+            return SyntheticGguf.ensure(file, config(layers, vocab), seed, progress);
+        }
+
         /** The directory of the model, written on first use. */
         public Path ensure(int layers, int vocab, Consumer<String> progress) {
             Path dir = EmbeddedModel.home().resolve("synthetic-" + key + "-" + layers + "layers-vocab" + vocab);

@@ -3,8 +3,10 @@ package io.moemesh.core.weights.gguf;
 import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.Numerics;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,16 +15,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
- * Writes GGUF v3 files for tests, the way llama.cpp's gguf-py does: header, metadata, tensor infos, padding to the
- * alignment, then each tensor's data padded to the alignment. Also encodes float rows into F32 / F16 / BF16 and
- * quantizes them to Q8_0 with ggml's reference quantizer ({@code quantize_row_q8_0_ref}).
+ * Writes GGUF v3 files the way llama.cpp's gguf-py does: header, metadata, tensor infos, padding to the alignment,
+ * then each tensor's data padded to the alignment. Tests write GGUFs from the reference fixtures with it, and the
+ * benchmarks a synthetic model in a GGUF layout. A tensor's data may be given when the file is written, so a file
+ * of several GB never sits in memory whole. Also encodes float rows into F32 / F16 / BF16 and quantizes them to
+ * Q8_0 with ggml's reference quantizer ({@code quantize_row_q8_0_ref}).
  */
-final class GgufWriter {
+public final class GgufWriter {
     static final int UINT32 = 4, INT32 = 5, FLOAT32 = 6, BOOL = 7, STRING = 8, ARRAY = 9, UINT64 = 10;
 
-    private record Tensor(String name, int typeId, long[] dims, byte[] data) {
+    /** {@code data} gives the tensor's {@code bytes} bytes when the file is written. */
+    private record Tensor(String name, int typeId, long[] dims, long bytes, Supplier<byte[]> data) {
     }
 
     private final Buf metadata = new Buf();
@@ -31,48 +37,48 @@ final class GgufWriter {
     private int alignment = GgufFile.DEFAULT_ALIGNMENT;
     private int version = 3;
 
-    GgufWriter version(int v) {
+    public GgufWriter version(int v) {
         version = v;
         return this;
     }
 
     /** Also writes general.alignment. */
-    GgufWriter alignment(int a) {
+    public GgufWriter alignment(int a) {
         alignment = a;
         return u32("general.alignment", a);
     }
 
-    GgufWriter string(String key, String value) {
+    public GgufWriter string(String key, String value) {
         key(key, STRING);
         metadata.string(value);
         return this;
     }
 
-    GgufWriter u32(String key, long value) {
+    public GgufWriter u32(String key, long value) {
         key(key, UINT32);
         metadata.i32((int) value);
         return this;
     }
 
-    GgufWriter u64(String key, long value) {
+    public GgufWriter u64(String key, long value) {
         key(key, UINT64);
         metadata.i64(value);
         return this;
     }
 
-    GgufWriter f32(String key, double value) {
+    public GgufWriter f32(String key, double value) {
         key(key, FLOAT32);
         metadata.i32(Float.floatToRawIntBits((float) value));
         return this;
     }
 
-    GgufWriter bool(String key, boolean value) {
+    public GgufWriter bool(String key, boolean value) {
         key(key, BOOL);
         metadata.b.write(value ? 1 : 0);
         return this;
     }
 
-    GgufWriter strings(String key, List<String> values) {
+    public GgufWriter strings(String key, List<String> values) {
         key(key, ARRAY);
         metadata.i32(STRING);
         metadata.i64(values.size());
@@ -80,7 +86,7 @@ final class GgufWriter {
         return this;
     }
 
-    GgufWriter i32s(String key, int[] values) {
+    public GgufWriter i32s(String key, int[] values) {
         key(key, ARRAY);
         metadata.i32(INT32);
         metadata.i64(values.length);
@@ -97,39 +103,60 @@ final class GgufWriter {
     }
 
     /** @param dims GGUF order, ne0 (columns) first */
-    GgufWriter tensor(String name, DType dtype, long[] dims, byte[] data) {
+    public GgufWriter tensor(String name, DType dtype, long[] dims, byte[] data) {
         return tensor(name, GgufFile.typeId(dtype), dims, data);
     }
 
     GgufWriter tensor(String name, int typeId, long[] dims, byte[] data) {
-        tensors.add(new Tensor(name, typeId, dims.clone(), data));
+        tensors.add(new Tensor(name, typeId, dims.clone(), data.length, () -> data));
+        return this;
+    }
+
+    /** A tensor of {@code bytes} bytes whose data {@code data} makes when the file is written (once). */
+    public GgufWriter tensor(String name, DType dtype, long[] dims, long bytes, Supplier<byte[]> data) {
+        tensors.add(new Tensor(name, GgufFile.typeId(dtype), dims.clone(), bytes, data));
         return this;
     }
 
     byte[] bytes() {
-        Buf out = new Buf();
-        out.i32(GgufFile.MAGIC);
-        out.i32(version);
-        out.i64(tensors.size());
-        out.i64(metadataCount);
-        out.b.writeBytes(metadata.b.toByteArray());
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+            writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    private void writeTo(OutputStream stream) throws IOException {
+        Buf head = new Buf();
+        head.i32(GgufFile.MAGIC);
+        head.i32(version);
+        head.i64(tensors.size());
+        head.i64(metadataCount);
+        head.b.writeBytes(metadata.b.toByteArray());
         long offset = 0;
         for (Tensor t : tensors) {
-            out.string(t.name);
-            out.i32(t.dims.length);
+            head.string(t.name);
+            head.i32(t.dims.length);
             for (long d : t.dims) {
-                out.i64(d);
+                head.i64(d);
             }
-            out.i32(t.typeId);
-            out.i64(offset);
-            offset += padded(t.data.length);
+            head.i32(t.typeId);
+            head.i64(offset);
+            offset += padded(t.bytes);
         }
-        out.pad(alignment);
+        head.pad(alignment);
+        head.b.writeTo(stream);
+        byte[] zeros = new byte[alignment];
         for (Tensor t : tensors) {
-            out.b.writeBytes(t.data);
-            out.pad(alignment);
+            byte[] data = t.data.get();
+            if (data.length != t.bytes) {
+                throw new IllegalStateException(t.name + ": " + data.length + " bytes of data, " + t.bytes + " declared");
+            }
+            stream.write(data);
+            stream.write(zeros, 0, (int) (padded(t.bytes) - t.bytes));
         }
-        return out.b.toByteArray();
     }
 
     /**
@@ -157,9 +184,10 @@ final class GgufWriter {
         return (n + alignment - 1) / alignment * alignment;
     }
 
-    void write(Path file) {
-        try {
-            Files.write(file, bytes());
+    /** Writes the file, each tensor's data made as its turn comes. */
+    public void write(Path file) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
+            writeTo(out);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -167,7 +195,7 @@ final class GgufWriter {
 
     // ---- encodings of float rows
 
-    static byte[] encode(DType type, float[] values) {
+    public static byte[] encode(DType type, float[] values) {
         ByteBuffer b;
         switch (type) {
             case F32 -> {
