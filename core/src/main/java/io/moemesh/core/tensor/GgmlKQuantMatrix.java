@@ -28,7 +28,8 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * mask, a conversion, a multiply, a subtraction, a store), and the published GGUF checkpoints are mostly Q4_K_M
  * (Q4_K with some Q6_K). bench kernels --formats q4_K,q6_K,q5_K, 30B expert, one thread, value by value → vectors:
  * batch 1 q4_K 0.3–1.0 → 2.7–3.8 GB/s, q6_K 0.6 → 2.4–3.0; batch 8 (a row dequantized once, not per token) q4_K
- * 1.1–3.6 → 33–38 GFLOP/s. Still far below our q4 (~25 GB/s): that needs the K-quants repacked into row panels.
+ * 1.1–3.6 → 33–38 GFLOP/s. Still far below our q4 (~25 GB/s): {@code --weights auto} puts Q4_K and Q5_K into our
+ * row panels with every level kept ({@link BlockOffsetMatrix}), and Q6_K into int8.
  */
 public abstract sealed class GgmlKQuantMatrix implements Matrix
         permits GgmlKQuantMatrix.WithMinimums, GgmlKQuantMatrix.Q6K {

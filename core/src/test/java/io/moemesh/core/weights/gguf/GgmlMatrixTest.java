@@ -56,6 +56,15 @@ class GgmlMatrixTest {
         return Float.floatToFloat16((float) (r.nextBoolean() ? magnitude : -magnitude));
     }
 
+    /** Inputs: n values of N(0, 1). */
+    static float[] gaussian(int n, SplittableRandom r) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) r.nextGaussian();
+        }
+        return x;
+    }
+
     static Matrix matrix(DType type, MemorySegment data, int rows, int cols) {
         return switch (type) {
             case Q8_0 -> Q8Matrix.ggml(data, rows, cols);
@@ -132,10 +141,7 @@ class GgmlMatrixTest {
         assertEquals(type.name().toLowerCase().replace("_k", "_K"), m.format());
 
         int tokens = 4;
-        float[] x = new float[1 + tokens * cols];   // offset 1: the kernel must honour xOffset
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
+        float[] x = gaussian(1 + tokens * cols, r);   // read from offset 1: the kernel must honour xOffset
         float[] row = new float[cols];
         for (int rr = 0; rr < rows; rr++) {
             m.row(rr, row, 0);
@@ -196,10 +202,7 @@ class GgmlMatrixTest {
         Matrix ours = (q4 ? WeightFormat.Q4 : WeightFormat.INT8).quantize(ggml, ARENA);
         assertTrue(q4 ? ours instanceof Q4Matrix : ours instanceof Int8Matrix, ours.getClass().getSimpleName());
         assertEquals(q4 ? "q4" : "int8", ours.format());
-        float[] expected = new float[cols], actual = new float[cols], x = new float[cols];
-        for (int i = 0; i < cols; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
+        float[] expected = new float[cols], actual = new float[cols], x = gaussian(cols, r);
         for (int rr = 0; rr < rows; rr++) {
             ggml.row(rr, expected, 0);
             ours.row(rr, actual, 0);

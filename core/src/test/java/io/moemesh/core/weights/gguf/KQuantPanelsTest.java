@@ -94,10 +94,7 @@ class KQuantPanelsTest {
         }
 
         int tokens = 9;
-        float[] x = new float[1 + tokens * cols];   // offset 1: every path must honour xOffset
-        for (int i = 0; i < x.length; i++) {
-            x[i] = (float) r.nextGaussian();
-        }
+        float[] x = GgmlMatrixTest.gaussian(1 + tokens * cols, r);   // read from offset 1: every path must honour xOffset
         float[] levelRow = new float[cols];
         for (int rr = 0; rr < rows; rr++) {
             ours.row(rr, row, 0);
