@@ -161,5 +161,13 @@ class BenchKernelsDecodeTest {
         assertEquals(1, model.exitCode());
         assertTrue(model.errors().contains("unknown model shape '7b-a1b': expected one of 30b-a3b, 235b-a22b"),
                 model.stderr());
+        // a GGUF mix not written, and a synthetic GGUF asked for beside a --model: refused before anything is written
+        CliProcess mix = CliProcess.run(home, "bench", "decode", "--gguf", "q3_K_S");
+        assertEquals(1, mix.exitCode());
+        assertTrue(mix.errors().contains("the one mix written is q4_K_M, got 'q3_K_S'"), mix.stderr());
+        CliProcess both = CliProcess.run(home, "bench", "decode", "--gguf", "q4_K_M", "--model",
+                ReferenceFixture.modelDir("tiny-qwen3-moe").toString());
+        assertEquals(1, both.exitCode());
+        assertTrue(both.errors().contains("not with --model"), both.stderr());
     }
 }
