@@ -9,9 +9,16 @@ import io.moemesh.core.weights.TensorSlice;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** Opens checkpoint tensors as {@link Matrix} views in their stored format, checking shapes against the config. */
 public final class Matrices {
+    private static final System.Logger LOG = System.getLogger(Matrices.class.getName());
+    /** The files this JVM has said of, once each, that their K-quants kept as stored are slow. */
+    private static final Set<Path> K_QUANT_HINTED = ConcurrentHashMap.newKeySet();
+
     private Matrices() {
     }
 
@@ -19,7 +26,14 @@ public final class Matrices {
     public static Matrix load(Checkpoint checkpoint, String name, int rows, int cols) {
         WeightFormat format = checkpoint.plan().formatFor(name);
         if (format == WeightFormat.STORED || checkpoint.mode() == LoadMode.MMAP) {
-            return format.quantize(stored(checkpoint, name, rows, cols), checkpoint.arena());
+            Matrix m = stored(checkpoint, name, rows, cols);
+            if (format == WeightFormat.STORED && m instanceof GgmlKQuantMatrix k && K_QUANT_HINTED.add(checkpoint.dir())) {
+                LOG.log(System.Logger.Level.WARNING, "{0} holds {1} weights, which run in their own layout, dequantized row "
+                        + "by row: several times slower than our row panels. --weights auto keeps every level of Q4_K "
+                        + "and Q5_K in the panels (Q6_K goes into int8): see Weight formats in the README",
+                        checkpoint.dir().getFileName(), k.format());
+            }
+            return format.quantize(m, checkpoint.arena());
         }
         // Converted from a copy of the stored bytes in native memory, dropped as soon as it is converted: a copy living
         // as long as the checkpoint would sit beside the converted one (bf16 Qwen3-30B-A3B held as q4: 61 GB more than

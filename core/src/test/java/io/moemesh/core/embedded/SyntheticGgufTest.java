@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.moemesh.core.ReferenceFixture;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.nn.Qwen3Model;
+import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.WeightPlan;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.DType;
@@ -16,6 +17,11 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.SimpleFormatter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The benchmarks' synthetic Q4_K_M GGUF, at a small size: llama.cpp's tensor types where llama.cpp puts them, a file
  * our loader reads back with the config it was written from, and a model that runs on it, with {@code --weights auto}
- * (Q4_K into q4 panels with its minimums, Q6_K into int8) close to the K-quants computed in their own layout.
+ * (Q4_K into q4 panels with its minimums, Q6_K into int8) close to the K-quants computed in their own layout; loaded
+ * as stored, the log says once that {@code --weights auto} is the fast way.
  */
 class SyntheticGgufTest {
     @TempDir
@@ -76,6 +83,24 @@ class SyntheticGgufTest {
 
         int[] prompt = {1, 77, 300, 5, 511};
         float[] stored, auto;
+        // loaded as stored, the K-quants are slow, and the log says once what to do instead
+        List<LogRecord> log = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                log.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger matrices = Logger.getLogger(Matrices.class.getName());
+        matrices.addHandler(handler);
         try (Checkpoint ck = Checkpoint.open(file, LoadMode.MEMORY);
              Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
             stored = m.forward(1, prompt, true, null);
@@ -83,7 +108,12 @@ class SyntheticGgufTest {
         try (Checkpoint ck = Checkpoint.open(file, LoadMode.MEMORY, WeightPlan.parse("auto"));
              Qwen3Model m = Qwen3Model.load(ck, MatMul.vector())) {
             auto = m.forward(1, prompt, true, null);
+        } finally {
+            matrices.removeHandler(handler);
         }
+        List<LogRecord> hints = log.stream().filter(r -> r.getLevel() == Level.WARNING).toList();
+        assertEquals(1, hints.size(), "one hint for the stored load, none for auto: " + hints);
+        assertTrue(new SimpleFormatter().formatMessage(hints.getFirst()).contains("--weights auto"));
         for (float v : auto) {
             assertTrue(Float.isFinite(v), "finite logits");
         }
