@@ -11,6 +11,7 @@ import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
+import io.moemesh.core.tensor.Q6Matrix;
 import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.Numerics;
@@ -68,7 +69,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
                     + "them), int8, q4, f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
                     + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K), or as --weights auto loads it: "
                     + "q4_K/auto (q4 panels with a minimum per block), q5_K/auto (int8 panels with one), q6_K/auto "
-                    + "(int8) (default ${DEFAULT-VALUE}).")
+                    + "(q6 panels) (default ${DEFAULT-VALUE}).")
     List<String> formats;
 
     @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
@@ -333,6 +334,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Bf16PanelMatrix p -> p.copy(arena);
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
+            case Q6Matrix q -> q.copy(arena);
             case GgmlKQuantMatrix k -> GgmlKQuantMatrix.of(k.type(), dup(k.data(), arena), k.rows(), k.cols());
             case BlockOffsetMatrix b -> new BlockOffsetMatrix(copy(b.levels(), arena), copy(b.offsets(), arena));
             default -> throw new IllegalStateException("no copy for " + m.format());

@@ -28,7 +28,7 @@ final class ModelOptions {
             description = "Weight format at load: stored (as in the checkpoint), bf16 (the same values laid out for the "
                     + "kernels: faster with several tokens), int8 (8.5 bits per weight), q4 (4.5 bits) or auto (each "
                     + "tensor in the fast layout that keeps its values: for GGUF files, Q4_K as q4 and Q5_K as int8 with "
-                    + "a minimum per block, Q6_K as int8), for every role or per role, e.g. experts=q4,attention=int8,head=bf16. "
+                    + "a minimum per block, Q6_K as q6), for every role or per role, e.g. experts=q4,attention=int8,head=bf16. "
                     + "Quantizing costs accuracy (see the README) and buys speed on memory-bound decode.")
     String weights;
 

@@ -29,7 +29,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * (Q4_K with some Q6_K). bench kernels --formats q4_K,q6_K,q5_K, 30B expert, one thread, value by value → vectors:
  * batch 1 q4_K 0.3–1.0 → 2.7–3.8 GB/s, q6_K 0.6 → 2.4–3.0; batch 8 (a row dequantized once, not per token) q4_K
  * 1.1–3.6 → 33–38 GFLOP/s. Still far below our q4 (~25 GB/s): {@code --weights auto} puts Q4_K and Q5_K into our
- * row panels with every level kept ({@link BlockOffsetMatrix}), and Q6_K into int8.
+ * row panels with every level kept ({@link BlockOffsetMatrix}), and Q6_K into its own ({@link Q6Matrix}).
  */
 public abstract sealed class GgmlKQuantMatrix implements Matrix
         permits GgmlKQuantMatrix.WithMinimums, GgmlKQuantMatrix.Q6K {
@@ -378,6 +378,32 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
         /** (q − 32) · scale for the lanes of {@code part}: as the twin, the level an integer, then one multiply. */
         private static void sixBits(ByteVector levels, int part, float scale, float[] y, int o) {
             ((FloatVector) levels.convertShape(B2F, F, part)).sub(32f).mul(scale).intoArray(y, o);
+        }
+
+        /**
+         * Row {@code row}'s signed levels q − 32 ∈ [-32, 31] into {@code levels} (one per column), its int8 scale of
+         * each 16 columns into {@code subScales[subScalesAt + c / 16]} and its fp16 d (as bits) into
+         * {@code superScales}, once per 32 columns: value c is d · subScale · level, as {@link #dequantizeReference}
+         * computes it. Value i of a super-block is ql's low nibbles (i % 128 < 64) or high ones, with two bits of qh;
+         * its scale is the super-block's i / 16th.
+         */
+        public void levels(int row, byte[] levels, byte[] subScales, int subScalesAt, short[] superScales) {
+            for (int b = 0; b < cols() / QK_K; b++) {
+                long at = blockAt(row, b);
+                short d = data.get(Numerics.I16, at + 208);
+                for (int j = 0; j < QK_K / 32; j++) {
+                    superScales[b * 8 + j] = d;
+                }
+                for (int j = 0; j < QK_K / 16; j++) {
+                    subScales[subScalesAt + b * 16 + j] = data.get(ValueLayout.JAVA_BYTE, at + 192 + j);
+                }
+                for (int i = 0; i < QK_K; i++) {
+                    int half = i / 128, quarter = i % 128 / 32, l = i % 32;
+                    int ql = u8(at + half * 64 + (quarter & 1) * 32 + l), qh = u8(at + 128 + half * 32 + l);
+                    int low = quarter < 2 ? ql & 0xF : ql >> 4;
+                    levels[b * QK_K + i] = (byte) ((low | (qh >> 2 * quarter & 3) << 4) - 32);
+                }
+            }
         }
 
         @Override

@@ -29,8 +29,8 @@ public final class Matrices {
             Matrix m = stored(checkpoint, name, rows, cols);
             if (format == WeightFormat.STORED && m instanceof GgmlKQuantMatrix k && K_QUANT_HINTED.add(checkpoint.dir())) {
                 LOG.log(System.Logger.Level.WARNING, "{0} holds {1} weights, which run in their own layout, dequantized row "
-                        + "by row: several times slower than our row panels. --weights auto keeps every level of Q4_K "
-                        + "and Q5_K in the panels (Q6_K goes into int8): see Weight formats in the README",
+                        + "by row: several times slower than our row panels. --weights auto keeps every level of Q4_K, "
+                        + "Q5_K and Q6_K in the panels: see Weight formats in the README",
                         checkpoint.dir().getFileName(), k.format());
             }
             return format.quantize(m, checkpoint.arena());

@@ -3,6 +3,7 @@ package io.moemesh.core.tensor;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
+import java.util.Arrays;
 import java.util.Locale;
 
 import static io.moemesh.core.tensor.QuantBlocks.F;
@@ -38,6 +39,9 @@ final class Q4Kernel {
     private Q4Kernel() {
     }
 
+    /** q4's two windows' input scales, in the order of its copies. */
+    private static final float[] Q4_INPUT_SCALES = {TOP_INPUT_SCALE, NEXT_INPUT_SCALE};
+
     /**
      * x[xOffset, xOffset + cols) times {@link #TOP_INPUT_SCALE} into in[at, at + width) and times
      * {@link #NEXT_INPUT_SCALE} into in[at + width, at + 2·width), zero-padded to width; false (and nothing to use)
@@ -45,28 +49,46 @@ final class Q4Kernel {
      * both products are exact.
      */
     static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] in, int at) {
+        return scaleInputs(x, xOffset, cols, width, Q4_INPUT_SCALES, in, at);
+    }
+
+    /**
+     * x[xOffset, xOffset + cols) times each of {@code scales} (powers of two) into in[at + j·width ...), zero-padded to
+     * width: the scaled copies of the inputs a kernel that reads its values in windows multiplies (q4's two, q6's
+     * three: {@link Q6Matrix}). False (and nothing to use) where some product would not be exact: an |x| that the
+     * largest scale takes to 2^127 or past, a NaN, or a nonzero |x| that the smallest takes below float's normal range.
+     */
+    static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] scales, float[] in, int at) {
+        float largestScale = 0, smallestScale = Float.POSITIVE_INFINITY;
+        for (float scale : scales) {
+            largestScale = Math.max(largestScale, scale);
+            smallestScale = Math.min(smallestScale, scale);
+        }
+        float largestInput = largestScale > 1 ? 0x1p127f / largestScale : Float.POSITIVE_INFINITY;
+        float smallestInput = smallestScale < 1 ? Float.MIN_NORMAL / smallestScale : 0;
         FloatVector largest = FloatVector.zero(F), smallest = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
         int c = 0;
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
             FloatVector v = FloatVector.fromArray(F, x, xOffset + c), size = v.abs();
             largest = largest.max(size);
             smallest = smallest.min(size.blend(Float.POSITIVE_INFINITY, size.eq(0)));
-            v.mul(TOP_INPUT_SCALE).intoArray(in, at + c);
-            v.mul(NEXT_INPUT_SCALE).intoArray(in, at + width + c);
+            for (int j = 0; j < scales.length; j++) {
+                v.mul(scales[j]).intoArray(in, at + j * width + c);
+            }
         }
         float max = largest.reduceLanes(VectorOperators.MAX), min = smallest.reduceLanes(VectorOperators.MIN);
         for (; c < cols; c++) {
             float v = x[xOffset + c];
             max = Math.max(max, Math.abs(v));
             min = v == 0 ? min : Math.min(min, Math.abs(v));
-            in[at + c] = v * TOP_INPUT_SCALE;
-            in[at + width + c] = v * NEXT_INPUT_SCALE;
+            for (int j = 0; j < scales.length; j++) {
+                in[at + j * width + c] = v * scales[j];
+            }
         }
-        for (; c < width; c++) {
-            in[at + c] = 0;
-            in[at + width + c] = 0;
+        for (int j = 0; j < scales.length; j++) {
+            Arrays.fill(in, at + j * width + cols, at + j * width + width, 0f);
         }
-        return max < LARGEST_INPUT && min >= SMALLEST_INPUT;
+        return max < largestInput && min >= smallestInput;
     }
 
     static boolean choose(String mode) {

@@ -106,7 +106,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
      * showed no such effect). It is this CPU's load path, measured rather than understood; malloc gave ~2% of a
      * model's experts, and more of the benchmark's copies, such a start.
      */
-    private static MemorySegment levelsMemory(Arena arena, long bytes) {
+    static MemorySegment levelsMemory(Arena arena, long bytes) {
         return arena.allocate(bytes + 256, 256).asSlice(64, bytes);
     }
 

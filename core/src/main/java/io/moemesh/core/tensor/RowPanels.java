@@ -11,11 +11,12 @@ import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
 import static io.moemesh.core.tensor.QuantBlocks.F;
 
 /**
- * Weights with rows interleaved in panels: our bf16 ({@link Bf16PanelMatrix}), int8 ({@link Int8Matrix}) and q4
- * ({@link Q4Matrix}). With L float lanes (16 with AVX-512, 8 with AVX2), rows come in groups of 8·L, eight panels of
- * L rows; a layout stores, for each group, block of 32 columns and column in that order, the values of that column
- * for the whole group (int8 and q4 keep the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are
- * padded to whole groups and columns to whole blocks with zeros.
+ * Weights with rows interleaved in panels: our bf16 ({@link Bf16PanelMatrix}), int8 ({@link Int8Matrix}), q4
+ * ({@link Q4Matrix}) and q6 ({@link Q6Matrix}). With L float lanes (16 with AVX-512, 8 with AVX2), rows come in groups
+ * of 8·L, eight panels of L rows; a layout stores, for each group, block of 32 columns (16 for q6:
+ * {@link #blockWidth}) and column in that order, the values of that column for the whole group (int8 and q4 keep
+ * the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are padded to whole groups and columns to
+ * whole blocks with zeros.
  *
  * <p><b>Why.</b> The kernels multiply a column of 8·L values by one broadcast input value, each lane accumulating its
  * own row: no lane sums at the end of a row, and the input costs one 4-byte broadcast per column instead of a
@@ -29,7 +30,7 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * kernel (one token, many tokens, one row) does exactly these operations for each row and token, so a token's
  * results never depend on the batch it is in. Here are the parts the layouts share: all but reading values and scales.
  */
-sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix {
+sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix, Q6Matrix {
     int L = F.length();
     /** Rows of a group. */
     int GROUP_ROWS = 8 * L;
@@ -39,7 +40,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
     /**
-     * One token times the 32 columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
+     * One token times the {@link #blockWidth} columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
      * matrix's columns), each panel's sum from {@code start} times {@code blockScales} added to
      * {@code totals[totalsAt .. totalsAt + 8·L)}: the decode kernel, with the order of the sums above.
      */
@@ -86,8 +87,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * requested, they ran 5–12% slower.
      */
     default void requestBlock(int group, int block, int width) {
-        if (BLOCK * columnBytes() >= PAGE_BYTES) {
-            CacheLines.request(values(), columnIndex(group, block * BLOCK) * columnBytes(), (long) width * columnBytes());
+        if (blockWidth() * columnBytes() >= PAGE_BYTES) {
+            CacheLines.request(values(), columnIndex(group, block * blockWidth()) * columnBytes(), (long) width * columnBytes());
         }
     }
 
@@ -137,8 +138,16 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         return GROUP_ROWS;
     }
 
+    /**
+     * Columns of a block, which one scale covers: 32 (llama.cpp's Q8_0 and Q4_0 blocks, our int8 and q4), or 16 for
+     * Q6_K's scales ({@link Q6Matrix}).
+     */
+    default int blockWidth() {
+        return BLOCK;
+    }
+
     default int blocks() {
-        return QuantBlocks.blocks(cols());
+        return (cols() + blockWidth() - 1) / blockWidth();
     }
 
     /** Groups of 8·L rows that {@code rows} rows take, the last one padded. */
@@ -148,7 +157,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /** Index of column {@code col} of group {@code group} among all the groups' columns (blocks are whole columns). */
     default long columnIndex(int group, int col) {
-        return (long) group * blocks() * BLOCK + col;
+        return (long) group * blocks() * blockWidth() + col;
     }
 
     /** The number a kernel multiplies for (row, col): a level, the weight itself, or q4's offset level. */
@@ -168,7 +177,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      */
     private float blockStart(float[] x, int from, int width) {
         float offset = valueOffset();
-        return offset == 0 ? 0 : 0f - offset * BlockInputSums.scalar(x, from, width);
+        return offset == 0 ? 0 : 0f - offset * BlockInputSums.scalar(x, from, width, blockWidth());
     }
 
     /** What a row's block sum is multiplied by: the block's scale, or 1. */
@@ -185,7 +194,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     default float dot(int row, float[] x, int xOffset) {
         float total = 0;
         for (int b = 0, blocks = blocks(), cols = cols(); b < blocks; b++) {
-            int from = b * BLOCK, end = Math.min(cols, from + BLOCK);
+            int from = b * blockWidth(), end = Math.min(cols, from + blockWidth());
             float sum = blockStart(x, xOffset + from, end - from);
             for (int c = from; c < end; c++) {
                 sum = Math.fma(value(row, c), x[xOffset + c], sum);
@@ -193,6 +202,11 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
             total = Math.fma(sum, blockScale(row, b), total);
         }
         return total;
+    }
+
+    /** Whether {@link #dotRows} takes two whole groups at a time ({@link #blockStreamedPair}). */
+    default boolean pairsGroups() {
+        return true;
     }
 
     /** Rows [from, to) for one input, two whole groups at a time ({@link #blockStreamedPair}), or a group alone. */
@@ -212,7 +226,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] starts = blockStarts(x, xOffset, 1);
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             int first = g * GROUP_ROWS, begin = Math.max(from, first);
-            if (first + 2 * GROUP_ROWS <= to && first >= from) {
+            if (pairsGroups() && first + 2 * GROUP_ROWS <= to && first >= from) {
                 float[] sums = groupPair(g, in, inOffset, starts, blockScales);
                 System.arraycopy(sums, 0, out, outOffset + first, 2 * GROUP_ROWS);
                 g++;
@@ -227,16 +241,16 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * One token over one group, all blocks ({@link #blockStreamed}); returns this thread's buffer holding the
      * group's 8·L sums. A partial last block reads its inputs from a copy padded with zeros (prepared inputs come
      * padded), which add nothing (fma(v, 0, s) = s: a sum that starts at anything but −0 is never −0), so every
-     * block is 32 columns.
+     * block is whole.
      */
     private float[] groupOneToken(int group, float[] x, int xOffset, float[] starts, float[] blockScales) {
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
         Arrays.fill(totals, 0, GROUP_ROWS, 0f);
-        int cols = cols(), full = preparesInputs() ? blocks() : cols / BLOCK;
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / blockWidth();
         for (int b = 0; b < full; b++) {
-            blockStreamed(group, b, x, xOffset + b * BLOCK, starts[b], totals, 0, blockScales(group, b, blockScales));
+            blockStreamed(group, b, x, xOffset + b * blockWidth(), starts[b], totals, 0, blockScales(group, b, blockScales));
         }
-        if (full * BLOCK < cols) {
+        if (full * blockWidth() < cols) {
             blockStreamed(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals, 0,
                     blockScales(group, full, blockScales));
         }
@@ -248,12 +262,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, 2 * GROUP_ROWS);
         float[] scalesB = RowBuffers.atLeast(RowBuffers.OTHER_GROUP_SCALES, GROUP_ROWS);
         Arrays.fill(totals, 0, 2 * GROUP_ROWS, 0f);
-        int cols = cols(), full = preparesInputs() ? blocks() : cols / BLOCK;
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / blockWidth();
         for (int b = 0; b < full; b++) {
-            blockStreamedPair(group, b, x, xOffset + b * BLOCK, starts[b], totals, blockScales(group, b, scalesA),
+            blockStreamedPair(group, b, x, xOffset + b * blockWidth(), starts[b], totals, blockScales(group, b, scalesA),
                     blockScales(group + 1, b, scalesB));
         }
-        if (full * BLOCK < cols) {
+        if (full * blockWidth() < cols) {
             blockStreamedPair(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals,
                     blockScales(group, full, scalesA), blockScales(group + 1, full, scalesB));
         }
@@ -265,7 +279,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      * {@link #blockStart}'s values, Σx vectorised ({@link BlockInputSums#of}), once per call rather than per group.
      */
     private float[] blockStarts(float[] x, int xOffset, int tokens) {
-        int cols = cols(), blocks = blocks(), full = cols / BLOCK;
+        int cols = cols(), blocks = blocks(), full = cols / blockWidth();
         float[] starts = RowBuffers.atLeast(RowBuffers.BLOCK_STARTS, tokens * blocks);
         float offset = valueOffset();
         if (offset == 0) {
@@ -275,10 +289,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         for (int t = 0; t < tokens; t++) {
             int at = xOffset + t * cols;
             for (int b = 0; b < full; b++) {
-                starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * BLOCK);
+                starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * blockWidth(), blockWidth());
             }
             if (full < blocks) {
-                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlocksPadded(x, at, 1), 0);
+                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlocksPadded(x, at, 1), 0, blockWidth());
             }
         }
         return starts;
@@ -286,7 +300,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * Rows [from, to) for several inputs. Up to {@link #STREAMED_TOKENS} tokens read the weights as one token does
-     * ({@link #streamedRows}). Beyond, a group's block is decoded to floats once (32 columns × 8·L rows, in L1),
+     * ({@link #streamedRows}). Beyond, a group's block is decoded to floats once (32 or 16 columns × 8·L rows, in L1),
      * then four tokens at a time run over half of its panels ({@link #blockFourTokens}), the last two or one over all
      * eight; where the format {@link #streamsFourTokens}, the first four tokens decode the block as they go. The
      * running totals of a group stay in a buffer between blocks. Four tokens by four panels (sixteen
@@ -322,8 +336,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
      */
     private void streamedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                               int outStride) {
-        int cols = cols(), blocks = blocks(), full = cols / BLOCK;
-        // x itself, token t's block b at xOffset + t·cols + b·32; or inputs prepared whole-block (stride apart)
+        int cols = cols(), blocks = blocks(), full = cols / blockWidth();
+        // x itself, token t's block b at xOffset + t·cols + b·blockWidth; or inputs prepared whole-block (stride apart)
         float[] inputs = x;
         int inputsAt = xOffset, stride = cols;
         if (preparesInputs()) {
@@ -350,13 +364,13 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                 float[] in = whole ? inputs : padded;
                 int t = 0;
                 for (; t + 2 <= tokens; t += 2) {
-                    int xa = whole ? inputsAt + t * stride + b * BLOCK : t * BLOCK;
-                    int xb = whole ? xa + stride : xa + BLOCK;
+                    int xa = whole ? inputsAt + t * stride + b * blockWidth() : t * blockWidth();
+                    int xb = whole ? xa + stride : xa + blockWidth();
                     blockStreamedTwo(g, b, in, xa, xb, starts[t * blocks + b], starts[(t + 1) * blocks + b], totals,
                             t * GROUP_ROWS, scales);
                 }
                 if (t < tokens) {
-                    int xa = whole ? inputsAt + t * stride + b * BLOCK : t * BLOCK;
+                    int xa = whole ? inputsAt + t * stride + b * blockWidth() : t * blockWidth();
                     blockStreamed(g, b, in, xa, starts[t * blocks + b], totals, t * GROUP_ROWS, scales);
                 }
             }
@@ -377,14 +391,14 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
 
     /**
      * The partial last blocks of {@code tokens} inputs (x[xOffset + t·cols ...]) in this thread's buffer, each padded
-     * with zeros to 32, in order.
+     * with zeros to a block, in order.
      */
     private float[] lastBlocksPadded(float[] x, int xOffset, int tokens) {
-        int cols = cols(), full = cols / BLOCK;
-        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, tokens * BLOCK);
-        Arrays.fill(padded, 0, tokens * BLOCK, 0f);
+        int cols = cols(), full = cols / blockWidth();
+        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, tokens * blockWidth());
+        Arrays.fill(padded, 0, tokens * blockWidth(), 0f);
         for (int t = 0; t < tokens; t++) {
-            System.arraycopy(x, xOffset + t * cols + full * BLOCK, padded, t * BLOCK, cols - full * BLOCK);
+            System.arraycopy(x, xOffset + t * cols + full * blockWidth(), padded, t * blockWidth(), cols - full * blockWidth());
         }
         return padded;
     }
@@ -393,7 +407,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
     private void decodedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                              int outStride) {
         int cols = cols();
-        float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, BLOCK * GROUP_ROWS);
+        float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, blockWidth() * GROUP_ROWS);
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, tokens);
@@ -402,7 +416,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
             for (int b = 0; b < blocks; b++) {
-                int width = Math.min(BLOCK, cols - b * BLOCK);
+                int width = Math.min(blockWidth(), cols - b * blockWidth());
                 float[] scales = blockScales(g, b, blockScales);
                 requestBlock(g, b, width);
                 if (!streamed) {
@@ -410,7 +424,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                 }
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
-                    int xa = xOffset + t * cols + b * BLOCK;
+                    int xa = xOffset + t * cols + b * blockWidth();
                     int sa = t * blocks + b;
                     if (streamed && t == 0) {   // these four fill decoded for the rest
                         blockStreamedFour(g, b, width, 0, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
@@ -421,12 +435,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix 
                     blockFourTokens(decoded, scales, width, 4, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
                 }
                 for (; t + 2 <= tokens; t += 2) {
-                    blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * BLOCK,
-                            xOffset + (t + 1) * cols + b * BLOCK, starts[t * blocks + b], starts[(t + 1) * blocks + b],
+                    blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * blockWidth(),
+                            xOffset + (t + 1) * cols + b * blockWidth(), starts[t * blocks + b], starts[(t + 1) * blocks + b],
                             totals, t * GROUP_ROWS);
                 }
                 if (t < tokens) {
-                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * BLOCK, starts[t * blocks + b],
+                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * blockWidth(), starts[t * blocks + b],
                             totals, t * GROUP_ROWS);
                 }
             }

@@ -21,9 +21,8 @@ public enum WeightFormat {
     /**
      * Each tensor in the fastest of the layouts above that keeps its values, for GGUF files as published (Q4_K_M is
      * Q4_K with Q6_K in some tensors): bf16 into bf16 panels, Q8_0 into int8 and Q4_0 into q4, exactly; Q4_K into q4
-     * and Q5_K into int8 with a minimum per block ({@link BlockOffsetMatrix}: every level kept); Q6_K into int8,
-     * requantized (where a block's two 16-column halves have like scales, int8's step is a quarter of Q6_K's: that
-     * adds about a 16th to its squared error); f32, f16 and fp8 as stored.
+     * and Q5_K into int8 with a minimum per block ({@link BlockOffsetMatrix}: every level kept); Q6_K into q6 panels
+     * ({@link Q6Matrix}: every level and scale kept, 6.625 bits a weight); f32, f16 and fp8 as stored.
      */
     AUTO;
 
@@ -61,6 +60,7 @@ public enum WeightFormat {
                 case Q8Matrix q -> INT8.quantize(q, arena);
                 case GgmlQ4Matrix q -> Q4.quantize(q, arena);
                 case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> Q4.quantize(k, arena);
+                case GgmlKQuantMatrix.Q6K k -> Q6Matrix.repack(k, arena);
                 case GgmlKQuantMatrix k -> INT8.quantize(k, arena);
                 default -> m;
             };

@@ -7,7 +7,10 @@ import java.util.SplittableRandom;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** q4's kernels start each block from −8·2^-30·Σx: every path must get the same float, and it must be Σx. */
+/**
+ * q4's kernels start each block from −8·2^-30·Σx, q6's each 16 columns from −32·2^-40·Σx: every path must get the same
+ * float, and it must be Σx.
+ */
 class BlockInputSumsTest {
     @Test
     void vectorTreeEqualsScalarTwinBitForBit() {
@@ -26,6 +29,30 @@ class BlockInputSumsTest {
             System.arraycopy(x, from, padded, 0, width);
             assertEquals(Float.floatToIntBits(BlockInputSums.scalar(x, from, width)),
                     Float.floatToIntBits(BlockInputSums.of(padded, 0)), "width " + width);
+        }
+    }
+
+    /** The tree of 16 ({@link BlockInputSums#of16}): the vector path against its twin, and Σx. */
+    @Test
+    void treeOfSixteenEqualsItsTwinAndTheSum() {
+        SplittableRandom r = new SplittableRandom(13);
+        float[] x = new float[16 * 40 + 5];
+        for (int trial = 0; trial < 200; trial++) {
+            double magnitude = Math.pow(10, r.nextInt(-6, 6)), exact = 0, magnitudes = 0;
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (r.nextGaussian() * magnitude);
+            }
+            int from = r.nextInt(x.length - 32);
+            float tree = BlockInputSums.of(x, from, 16);
+            assertEquals(Float.floatToIntBits(BlockInputSums.scalar(x, from, 16, 16)), Float.floatToIntBits(tree),
+                    "trial " + trial + " from " + from);
+            for (int i = from; i < from + 16; i++) {
+                exact += x[i];
+                magnitudes += Math.abs(x[i]);
+            }
+            assertTrue(Math.abs(tree - exact) <= 1e-6 * magnitudes, trial + ": " + tree + " vs " + exact);
+            // a span of 32 is the tree of 32
+            assertEquals(Float.floatToIntBits(BlockInputSums.of(x, from)), Float.floatToIntBits(BlockInputSums.of(x, from, 32)));
         }
     }
 

@@ -115,15 +115,25 @@ class GgmlMatrixTest {
                 return f16(b, at) * sm[0] * q - f16(b, at + 2) * sm[1];
             }
             case Q6_K -> {
-                int half = i / 128, quarter = i % 128 / 32, l = i % 32;
-                int ql = u8(b, at + half * 64 + l + (quarter % 2 == 1 ? 32 : 0));
-                int low = quarter < 2 ? ql & 0xF : ql >> 4;
-                int hi = u8(b, at + 128 + half * 32 + l) >> 2 * quarter & 3;
-                int sc = b[at + 192 + half * 8 + l / 16 + 2 * quarter];
-                return f16(b, at + 208) * sc * ((low | hi << 4) - 32);
+                return f16(b, at + 208) * q6kScale(b, block, i) * q6kLevel(b, block, i);
             }
             default -> throw new IllegalArgumentException(type.name());
         }
+    }
+
+    /** Q6_K's signed level of value i of a block: four bits of ql, two of qh, minus 32. */
+    static int q6kLevel(byte[] b, int block, int i) {
+        int at = block * DType.Q6_K.blockBytes(), half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        int ql = u8(b, at + half * 64 + l + (quarter % 2 == 1 ? 32 : 0));
+        int low = quarter < 2 ? ql & 0xF : ql >> 4;
+        int hi = u8(b, at + 128 + half * 32 + l) >> 2 * quarter & 3;
+        return (low | hi << 4) - 32;
+    }
+
+    /** Q6_K's int8 scale of value i of a block (ggml's is + 2·quarter over a half's 32 l). */
+    static int q6kScale(byte[] b, int block, int i) {
+        int half = i / 128, quarter = i % 128 / 32, l = i % 32;
+        return b[block * DType.Q6_K.blockBytes() + 192 + half * 8 + l / 16 + 2 * quarter];
     }
 
     @ParameterizedTest

@@ -9,6 +9,7 @@ import io.moemesh.core.tensor.GgmlQ4Matrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
+import io.moemesh.core.tensor.Q6Matrix;
 import io.moemesh.core.tensor.Q8Matrix;
 import io.moemesh.core.tensor.WeightFormat;
 import io.moemesh.core.weights.DType;
@@ -111,15 +112,91 @@ class KQuantPanelsTest {
                 viaRow += row[c] * x[1 + c];
             }
             assertEquals(viaRow, reference, 1e-5 * absTerms, "twin vs the rows, row " + rr);
+        }
+        everyPathIsDot(ours, x, tokens);
+        assertEquals(ours.levels().bytes() + ours.offsets().bytes(), ours.bytes());
+        assertEquals(ours.levels().rowGrain(), ours.rowGrain());
+    }
 
+    /**
+     * Q6_K in our panels ({@link Q6Matrix}): every six-bit level and int8 scale as ggml's bytes hold them, every weight
+     * exactly ggml's value (d · s · q is exact in float: 11 + 13 bits), the kernel within float rounding of the twin,
+     * and every path the single-token dot. Rows within one group, two and a part (dotRows takes groups in pairs), and
+     * over one to three super-blocks.
+     */
+    @ParameterizedTest
+    @CsvSource({"3,1", "130,2", "257,3", "1,1"})
+    void q6kLevelsKeptAndEveryPathIsDot(int rows, int superBlocks) {
+        SplittableRandom r = new SplittableRandom(rows * 31L + superBlocks);
+        int cols = superBlocks * 256;
+        byte[] bytes = GgmlMatrixTest.randomBlocks(DType.Q6_K, rows * superBlocks, r);
+        Matrix ggml = GgmlMatrixTest.matrix(DType.Q6_K, segment(bytes), rows, cols);
+        Q6Matrix ours = assertInstanceOf(Q6Matrix.class, WeightFormat.AUTO.quantize(ggml, ARENA));
+        assertEquals("q6", ours.format());
+
+        float[] row = new float[cols];
+        for (int rr = 0; rr < rows; rr++) {
+            ours.row(rr, row, 0);
+            for (int c = 0; c < cols; c++) {
+                int block = rr * superBlocks + c / 256;
+                String at = "[" + rr + "][" + c + "]";
+                assertEquals(GgmlMatrixTest.q6kLevel(bytes, block, c % 256), ours.sixBitLevel(rr, c), "level " + at);
+                assertEquals(GgmlMatrixTest.q6kScale(bytes, block, c % 256), ours.subScale(rr, c), "scale " + at);
+                assertEquals(GgmlMatrixTest.value(DType.Q6_K, bytes, block, c % 256), row[c], 0f, "weight " + at);
+            }
+        }
+
+        int tokens = 9;
+        float[] x = GgmlMatrixTest.gaussian(1 + tokens * cols, r);
+        for (int rr = 0; rr < rows; rr++) {
+            ours.row(rr, row, 0);
+            double absTerms = 0, viaRow = 0;
+            for (int c = 0; c < cols; c++) {
+                absTerms += Math.abs(row[c] * x[1 + c]);
+                viaRow += (double) row[c] * x[1 + c];
+            }
+            float fast = ours.dot(rr, x, 1), twin = ggml.dotReference(rr, x, 1);
+            assertEquals(viaRow, fast, 1e-5 * absTerms, "kernel vs the rows, row " + rr);
+            assertEquals(twin, fast, 1e-5 * absTerms, "kernel vs ggml's twin, row " + rr);
+        }
+        everyPathIsDot(ours, x, tokens);
+        // an input past what the kernel's scaled copies hold exactly (x·2^104 overflows from 2^24 on) takes the decoded
+        // path: the same floats again
+        float[] large = x.clone();
+        large[1 + cols / 2] = 0x1p24f;
+        float[] out = new float[rows];
+        ours.dotRows(0, rows, large, 1, out, 0);
+        for (int rr = 0; rr < rows; rr++) {
+            assertEquals(Float.floatToIntBits(ours.dot(rr, large, 1)), Float.floatToIntBits(out[rr]), "large input, row " + rr);
+            // the kernels sum (q + 32)·x and start from −32·Σx: their rounding is relative to those terms
+            double terms = 0;
+            for (int c = 0; c < cols; c++) {
+                terms += Math.abs(ours.superScale(rr, c) * ours.subScale(rr, c)) * (Math.abs(ours.sixBitLevel(rr, c)) + 64)
+                        * Math.abs(large[1 + c]);
+            }
+            assertEquals(ggml.dotReference(rr, large, 1), out[rr], 1e-5 * terms, "large input vs ggml's twin, row " + rr);
+        }
+        int grain = ours.rowGrain(), paddedRows = (rows + grain - 1) / grain * grain;
+        // 6 bits a level, 8 per 16 columns, 32 per 256: 6.625 bits a weight, rows padded to whole groups
+        assertEquals((long) paddedRows * cols * 53 / 64, ours.bytes(), "6.625 bits a weight");
+    }
+
+    /**
+     * Every batched path gives {@code m.dot}'s float bit for bit, for inputs {@code x} from offset 1 ({@code tokens}
+     * rows of the matrix's width): dot4 and dotTokens at a stride that is not the row length (an FFN's tokens inside
+     * a wider batch), dotRowRange for 1, 3 and {@code tokens} tokens, and dotRows.
+     */
+    static void everyPathIsDot(Matrix m, float[] x, int tokens) {
+        int rows = m.rows(), cols = m.cols();
+        for (int rr = 0; rr < rows; rr++) {
             // tokens a stride apart that is not the row length (an FFN's tokens inside a wider batch)
             int stride = cols - 5, count = tokens - 1;
             float[] four = new float[4];
-            ours.dot4(rr, x, 1, stride, four);
+            m.dot4(rr, x, 1, stride, four);
             float[] many = new float[2 * count];
-            ours.dotTokens(rr, x, 1, stride, count, many, 1, 2);
+            m.dotTokens(rr, x, 1, stride, count, many, 1, 2);
             for (int t = 0; t < count; t++) {
-                int dot = Float.floatToIntBits(ours.dot(rr, x, 1 + t * stride));
+                int dot = Float.floatToIntBits(m.dot(rr, x, 1 + t * stride));
                 if (t < 4) {
                     assertEquals(dot, Float.floatToIntBits(four[t]), "dot4 token " + t + " row " + rr);
                 }
@@ -130,24 +207,22 @@ class KQuantPanelsTest {
         for (int n : new int[]{1, 3, tokens}) {
             int from = rows > 2 ? 1 : 0, to = rows;
             float[] out = new float[n * rows + 5];
-            ours.dotRowRange(from, to, x, 1, n, out, 5, rows);
+            m.dotRowRange(from, to, x, 1, n, out, 5, rows);
             for (int t = 0; t < n; t++) {
                 for (int rr = from; rr < to; rr++) {
-                    assertEquals(Float.floatToIntBits(ours.dot(rr, x, 1 + t * cols)), Float.floatToIntBits(out[5 + rr + t * rows]),
+                    assertEquals(Float.floatToIntBits(m.dot(rr, x, 1 + t * cols)), Float.floatToIntBits(out[5 + rr + t * rows]),
                             n + " tokens, token " + t + " row " + rr);
                 }
             }
         }
         float[] out = new float[rows];
-        ours.dotRows(0, rows, x, 1, out, 0);
+        m.dotRows(0, rows, x, 1, out, 0);
         for (int rr = 0; rr < rows; rr++) {
-            assertEquals(Float.floatToIntBits(ours.dot(rr, x, 1)), Float.floatToIntBits(out[rr]), "dotRows row " + rr);
+            assertEquals(Float.floatToIntBits(m.dot(rr, x, 1)), Float.floatToIntBits(out[rr]), "dotRows row " + rr);
         }
-        assertEquals(ours.levels().bytes() + ours.offsets().bytes(), ours.bytes());
-        assertEquals(ours.levels().rowGrain(), ours.rowGrain());
     }
 
-    /** q4 has no room for Q5_K's fifth bit, and no format here for Q6_K's 16-column scales: those are requantized. */
+    /** q4 has no room for Q5_K's fifth bit, nor int8 and q4 for Q6_K's 16-column scales: those are requantized. */
     @Test
     void formatsChoseTheLayoutThatKeepsTheValues() {
         SplittableRandom r = new SplittableRandom(3);
@@ -166,7 +241,7 @@ class KQuantPanelsTest {
 
         assertEquals("q4+min", WeightFormat.AUTO.quantize(q4k, ARENA).format());
         assertEquals("int8+min", WeightFormat.AUTO.quantize(q5k, ARENA).format());
-        assertInstanceOf(Int8Matrix.class, WeightFormat.AUTO.quantize(q6k, ARENA));
+        assertInstanceOf(Q6Matrix.class, WeightFormat.AUTO.quantize(q6k, ARENA));
         assertInstanceOf(Int8Matrix.class, WeightFormat.AUTO.quantize(q80, ARENA));
         assertInstanceOf(Q4Matrix.class, WeightFormat.AUTO.quantize(q40, ARENA));
         assertInstanceOf(Bf16PanelMatrix.class, WeightFormat.AUTO.quantize(bf16, ARENA));
