@@ -40,6 +40,8 @@ import static jdk.incubator.vector.VectorOperators.I2F;
  */
 public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegment superScales, int rows, int cols)
         implements RowPanels {
+    /** A byte vector may be wider than a panel (8 bytes against 4 with 128-bit floats): the last scales' loads need room. */
+    private static final int SLACK = 64;
     /** Columns one int8 scale covers: a block here. */
     public static final int SPAN = 16;
     /** Columns of Q6_K's super-block: one d. */
@@ -71,7 +73,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         int rows = source.rows(), cols = source.cols(), groups = RowPanels.groups(rows);
         int blocks = cols / SPAN, supers = cols / SUPER;
         MemorySegment packed = Q4Matrix.levelsMemory(arena, (long) groups * cols * COLUMN_BYTES);
-        MemorySegment subScales = arena.allocate((long) groups * blocks * GROUP_ROWS, 64);
+        MemorySegment subScales = arena.allocate((long) groups * blocks * GROUP_ROWS + SLACK, 64);
         MemorySegment superScales = arena.allocate((long) groups * supers * GROUP_ROWS * 4, 64);
         QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
             byte[][] levels = new byte[GROUP_ROWS][cols];
@@ -127,7 +129,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
 
     @Override
     public long bytes() {
-        return levels.byteSize() + subScales.byteSize() + superScales.byteSize();
+        return levels.byteSize() + subScales.byteSize() - SLACK + superScales.byteSize();
     }
 
     @Override
