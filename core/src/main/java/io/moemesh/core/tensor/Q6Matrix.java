@@ -142,6 +142,11 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         return SPAN;
     }
 
+    @Override
+    public int blocks() {
+        return cols / SPAN;
+    }
+
     /** u = q + 32 of (row, col), from its pair's words. */
     private int unsignedLevel(int row, int col) {
         int within = row % GROUP_ROWS, lane = within % L, i = col % 2 * 8 + within / L;

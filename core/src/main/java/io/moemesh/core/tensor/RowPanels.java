@@ -146,8 +146,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         return BLOCK;
     }
 
+    /** Blocks of a row, the last one padded: {@link QuantBlocks#blocks}, a shift, for the blocks of 32. */
     default int blocks() {
-        return (cols() + blockWidth() - 1) / blockWidth();
+        return QuantBlocks.blocks(cols());
     }
 
     /** Groups of 8·L rows that {@code rows} rows take, the last one padded. */
@@ -192,9 +193,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      */
     @Override
     default float dot(int row, float[] x, int xOffset) {
+        int span = blockWidth();
         float total = 0;
         for (int b = 0, blocks = blocks(), cols = cols(); b < blocks; b++) {
-            int from = b * blockWidth(), end = Math.min(cols, from + blockWidth());
+            int from = b * span, end = Math.min(cols, from + span);
             float sum = blockStart(x, xOffset + from, end - from);
             for (int c = from; c < end; c++) {
                 sum = Math.fma(value(row, c), x[xOffset + c], sum);
@@ -244,13 +246,14 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      * block is whole.
      */
     private float[] groupOneToken(int group, float[] x, int xOffset, float[] starts, float[] blockScales) {
+        int span = blockWidth();
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, GROUP_ROWS);
         Arrays.fill(totals, 0, GROUP_ROWS, 0f);
-        int cols = cols(), full = preparesInputs() ? blocks() : cols / blockWidth();
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / span;
         for (int b = 0; b < full; b++) {
-            blockStreamed(group, b, x, xOffset + b * blockWidth(), starts[b], totals, 0, blockScales(group, b, blockScales));
+            blockStreamed(group, b, x, xOffset + b * span, starts[b], totals, 0, blockScales(group, b, blockScales));
         }
-        if (full * blockWidth() < cols) {
+        if (full * span < cols) {
             blockStreamed(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals, 0,
                     blockScales(group, full, blockScales));
         }
@@ -259,15 +262,16 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
 
     /** {@link #groupOneToken} for groups {@code group} and {@code group + 1}: this thread's buffer of their 16·L sums. */
     private float[] groupPair(int group, float[] x, int xOffset, float[] starts, float[] scalesA) {
+        int span = blockWidth();
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, 2 * GROUP_ROWS);
         float[] scalesB = RowBuffers.atLeast(RowBuffers.OTHER_GROUP_SCALES, GROUP_ROWS);
         Arrays.fill(totals, 0, 2 * GROUP_ROWS, 0f);
-        int cols = cols(), full = preparesInputs() ? blocks() : cols / blockWidth();
+        int cols = cols(), full = preparesInputs() ? blocks() : cols / span;
         for (int b = 0; b < full; b++) {
-            blockStreamedPair(group, b, x, xOffset + b * blockWidth(), starts[b], totals, blockScales(group, b, scalesA),
+            blockStreamedPair(group, b, x, xOffset + b * span, starts[b], totals, blockScales(group, b, scalesA),
                     blockScales(group + 1, b, scalesB));
         }
-        if (full * blockWidth() < cols) {
+        if (full * span < cols) {
             blockStreamedPair(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals,
                     blockScales(group, full, scalesA), blockScales(group + 1, full, scalesB));
         }
@@ -279,7 +283,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      * {@link #blockStart}'s values, Σx vectorised ({@link BlockInputSums#of}), once per call rather than per group.
      */
     private float[] blockStarts(float[] x, int xOffset, int tokens) {
-        int cols = cols(), blocks = blocks(), full = cols / blockWidth();
+        int span = blockWidth();
+        int cols = cols(), blocks = blocks(), full = cols / span;
         float[] starts = RowBuffers.atLeast(RowBuffers.BLOCK_STARTS, tokens * blocks);
         float offset = valueOffset();
         if (offset == 0) {
@@ -289,10 +294,10 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         for (int t = 0; t < tokens; t++) {
             int at = xOffset + t * cols;
             for (int b = 0; b < full; b++) {
-                starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * blockWidth(), blockWidth());
+                starts[t * blocks + b] = 0f - offset * BlockInputSums.of(x, at + b * span, span);
             }
             if (full < blocks) {
-                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlocksPadded(x, at, 1), 0, blockWidth());
+                starts[t * blocks + full] = 0f - offset * BlockInputSums.of(lastBlocksPadded(x, at, 1), 0, span);
             }
         }
         return starts;
@@ -336,7 +341,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      */
     private void streamedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                               int outStride) {
-        int cols = cols(), blocks = blocks(), full = cols / blockWidth();
+        int span = blockWidth();
+        int cols = cols(), blocks = blocks(), full = cols / span;
         // x itself, token t's block b at xOffset + t·cols + b·blockWidth; or inputs prepared whole-block (stride apart)
         float[] inputs = x;
         int inputsAt = xOffset, stride = cols;
@@ -364,13 +370,13 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
                 float[] in = whole ? inputs : padded;
                 int t = 0;
                 for (; t + 2 <= tokens; t += 2) {
-                    int xa = whole ? inputsAt + t * stride + b * blockWidth() : t * blockWidth();
-                    int xb = whole ? xa + stride : xa + blockWidth();
+                    int xa = whole ? inputsAt + t * stride + b * span : t * span;
+                    int xb = whole ? xa + stride : xa + span;
                     blockStreamedTwo(g, b, in, xa, xb, starts[t * blocks + b], starts[(t + 1) * blocks + b], totals,
                             t * GROUP_ROWS, scales);
                 }
                 if (t < tokens) {
-                    int xa = whole ? inputsAt + t * stride + b * blockWidth() : t * blockWidth();
+                    int xa = whole ? inputsAt + t * stride + b * span : t * span;
                     blockStreamed(g, b, in, xa, starts[t * blocks + b], totals, t * GROUP_ROWS, scales);
                 }
             }
@@ -394,11 +400,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      * with zeros to a block, in order.
      */
     private float[] lastBlocksPadded(float[] x, int xOffset, int tokens) {
-        int cols = cols(), full = cols / blockWidth();
-        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, tokens * blockWidth());
-        Arrays.fill(padded, 0, tokens * blockWidth(), 0f);
+        int span = blockWidth();
+        int cols = cols(), full = cols / span;
+        float[] padded = RowBuffers.atLeast(RowBuffers.PADDED_INPUT, tokens * span);
+        Arrays.fill(padded, 0, tokens * span, 0f);
         for (int t = 0; t < tokens; t++) {
-            System.arraycopy(x, xOffset + t * cols + full * blockWidth(), padded, t * blockWidth(), cols - full * blockWidth());
+            System.arraycopy(x, xOffset + t * cols + full * span, padded, t * span, cols - full * span);
         }
         return padded;
     }
@@ -406,8 +413,9 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
     /** {@link #dotRowRange} through decoded blocks, for any number of tokens. */
     private void decodedRows(int from, int to, float[] x, int xOffset, int tokens, float[] out, int outOffset,
                              int outStride) {
+        int span = blockWidth();
         int cols = cols();
-        float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, blockWidth() * GROUP_ROWS);
+        float[] decoded = RowBuffers.atLeast(RowBuffers.GROUP_LEVELS, span * GROUP_ROWS);
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, tokens * GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, tokens);
@@ -416,7 +424,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
             Arrays.fill(totals, 0, tokens * GROUP_ROWS, 0f);
             for (int b = 0; b < blocks; b++) {
-                int width = Math.min(blockWidth(), cols - b * blockWidth());
+                int width = Math.min(span, cols - b * span);
                 float[] scales = blockScales(g, b, blockScales);
                 requestBlock(g, b, width);
                 if (!streamed) {
@@ -424,7 +432,7 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
                 }
                 int t = 0;
                 for (; t + 4 <= tokens; t += 4) {
-                    int xa = xOffset + t * cols + b * blockWidth();
+                    int xa = xOffset + t * cols + b * span;
                     int sa = t * blocks + b;
                     if (streamed && t == 0) {   // these four fill decoded for the rest
                         blockStreamedFour(g, b, width, 0, x, xa, cols, starts, sa, blocks, totals, 0, scales, decoded);
@@ -435,12 +443,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
                     blockFourTokens(decoded, scales, width, 4, x, xa, cols, starts, sa, blocks, totals, t * GROUP_ROWS);
                 }
                 for (; t + 2 <= tokens; t += 2) {
-                    blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * blockWidth(),
-                            xOffset + (t + 1) * cols + b * blockWidth(), starts[t * blocks + b], starts[(t + 1) * blocks + b],
+                    blockTwoTokens(decoded, scales, width, x, xOffset + t * cols + b * span,
+                            xOffset + (t + 1) * cols + b * span, starts[t * blocks + b], starts[(t + 1) * blocks + b],
                             totals, t * GROUP_ROWS);
                 }
                 if (t < tokens) {
-                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * blockWidth(), starts[t * blocks + b],
+                    blockOneToken(decoded, scales, width, x, xOffset + t * cols + b * span, starts[t * blocks + b],
                             totals, t * GROUP_ROWS);
                 }
             }
