@@ -40,8 +40,8 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
     VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
     /**
-     * One token times the {@link #blockWidth} columns of (group, block) from {@code x[xo ...]} (zero-padded by the caller past the
-     * matrix's columns), each panel's sum from {@code start} times {@code blockScales} added to
+     * One token times the {@link #blockWidth} columns of (group, block) from {@code x[xo ...]} (zero-padded by the
+     * caller past the matrix's columns), each panel's sum from {@code start} times {@code blockScales} added to
      * {@code totals[totalsAt .. totalsAt + 8·L)}: the decode kernel, with the order of the sums above.
      */
     void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, int totalsAt,
