@@ -20,9 +20,9 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * its own packed sub-block scales. Each type says how to dequantize one super-block twice, as every format here
  * has its kernel and its scalar twin: {@link #dequantizeReference} value by value, straight from ggml-quants.c,
  * and {@link #dequantize} a byte vector at a time with the very same float operations (a multiply, then a
- * subtraction; no fused multiply-add), so both give the same floats. The kernel dequantizes a super-block into a
- * per-thread buffer of 256 floats and FMAs it against x, two accumulator chains and one lane reduction per row;
- * several tokens share one dequantized row ({@link #dotTokens}).
+ * subtraction; no fused multiply-add), so both give the same floats. The kernel dequantizes a row into a per-thread
+ * buffer and FMAs it against x, two accumulator chains and one lane reduction per row; several tokens share one
+ * dequantized row ({@link #dotTokens}).
  *
  * <p>Why vectors: value by value, each weight took a handful of scalar operations (a bounds-checked byte read, a
  * mask, a conversion, a multiply, a subtraction, a store), and the published GGUF checkpoints are mostly Q4_K_M
@@ -34,7 +34,6 @@ import static jdk.incubator.vector.VectorOperators.B2F;
 public abstract sealed class GgmlKQuantMatrix implements Matrix
         permits GgmlKQuantMatrix.WithMinimums, GgmlKQuantMatrix.Q6K {
     public static final int QK_K = 256;
-    private static final ThreadLocal<float[]> BLOCK = ThreadLocal.withInitial(() -> new float[QK_K]);
 
     protected final MemorySegment data;
     private final DType type;
@@ -98,39 +97,31 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     @Override
     public float dot(int row, float[] x, int xOffset) {
-        float[] w = BLOCK.get();
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        for (int b = 0; b < cols / QK_K; b++) {
-            dequantize(blockAt(row, b), w, 0);
-            int xAt = xOffset + b * QK_K;
-            for (int k = 0; k < QK_K; k += 2 * F.length()) {   // 256 is a multiple of 2 × any float vector length
-                acc0 = FloatVector.fromArray(F, w, k).fma(FloatVector.fromArray(F, x, xAt + k), acc0);
-                acc1 = FloatVector.fromArray(F, w, k + F.length()).fma(FloatVector.fromArray(F, x, xAt + k + F.length()), acc1);
-            }
-        }
-        return VectorMath.sumLanes(acc0.add(acc1));
+        float[] w = RowBuffers.atLeast(RowBuffers.DEQUANTIZED_ROW, cols);
+        row(row, w, 0);
+        return dotDequantized(w, x, xOffset);
     }
 
-    /**
-     * The row dequantized once for all the tokens, then {@link #dot}'s multiply-adds in dot's order for each: the
-     * same floats as dot, without dequantizing the row again per token.
-     */
+    /** The row dequantized once for all the tokens, then {@link #dot}'s multiply-adds for each: dot's floats. */
     @Override
     public void dotTokens(int row, float[] x, int xOffset, int stride, int tokens, float[] out, int outOffset,
                           int outStride) {
         float[] w = RowBuffers.atLeast(RowBuffers.DEQUANTIZED_ROW, cols);
         row(row, w, 0);
         for (int t = 0; t < tokens; t++) {
-            int xAt = xOffset + t * stride;
-            FloatVector acc0 = FloatVector.zero(F);
-            FloatVector acc1 = FloatVector.zero(F);
-            for (int k = 0; k < cols; k += 2 * F.length()) {
-                acc0 = FloatVector.fromArray(F, w, k).fma(FloatVector.fromArray(F, x, xAt + k), acc0);
-                acc1 = FloatVector.fromArray(F, w, k + F.length()).fma(FloatVector.fromArray(F, x, xAt + k + F.length()), acc1);
-            }
-            out[outOffset + t * outStride] = VectorMath.sumLanes(acc0.add(acc1));
+            out[outOffset + t * outStride] = dotDequantized(w, x, xOffset + t * stride);
         }
+    }
+
+    /** Σ w·x over a dequantized row: two accumulator chains and one lane reduction. */
+    private float dotDequantized(float[] w, float[] x, int xAt) {
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        for (int k = 0; k < cols; k += 2 * F.length()) {   // 256 is a multiple of 2 × any float vector length
+            acc0 = FloatVector.fromArray(F, w, k).fma(FloatVector.fromArray(F, x, xAt + k), acc0);
+            acc1 = FloatVector.fromArray(F, w, k + F.length()).fma(FloatVector.fromArray(F, x, xAt + k + F.length()), acc1);
+        }
+        return VectorMath.sumLanes(acc0.add(acc1));
     }
 
     @Override
@@ -382,18 +373,15 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
         /**
          * Row {@code row}'s signed levels q − 32 ∈ [-32, 31] into {@code levels} (one per column), its int8 scale of
-         * each 16 columns into {@code subScales[subScalesAt + c / 16]} and its fp16 d (as bits) into
-         * {@code superScales}, once per 32 columns: value c is d · subScale · level, as {@link #dequantizeReference}
+         * each 16 columns into {@code subScales[subScalesAt + c / 16]} and its fp16 d (as bits) of each 256 columns
+         * into {@code superScales[c / 256]}: value c is d · subScale · level, as {@link #dequantizeReference}
          * computes it. Value i of a super-block is ql's low nibbles (i % 128 < 64) or high ones, with two bits of qh;
          * its scale is the super-block's i / 16th.
          */
         public void levels(int row, byte[] levels, byte[] subScales, int subScalesAt, short[] superScales) {
             for (int b = 0; b < cols() / QK_K; b++) {
                 long at = blockAt(row, b);
-                short d = data.get(Numerics.I16, at + 208);
-                for (int j = 0; j < QK_K / 32; j++) {
-                    superScales[b * 8 + j] = d;
-                }
+                superScales[b] = data.get(Numerics.I16, at + 208);
                 for (int j = 0; j < QK_K / 16; j++) {
                     subScales[subScalesAt + b * 16 + j] = data.get(ValueLayout.JAVA_BYTE, at + 192 + j);
                 }

@@ -40,7 +40,7 @@ import static jdk.incubator.vector.VectorOperators.I2F;
  */
 public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegment superScales, int rows, int cols)
         implements RowPanels {
-    /** A byte vector may be wider than a panel (8 bytes against 4 with 128-bit floats): the last scales' loads need room. */
+    /** A byte vector may be wider than a panel (8 bytes for 4 floats of 128 bits): the last scales' loads need room. */
     private static final int SLACK = 64;
     /** Columns one int8 scale covers: a block here. */
     public static final int SPAN = 16;
@@ -78,7 +78,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {
             byte[][] levels = new byte[GROUP_ROWS][cols];
             byte[] rowSubScales = new byte[blocks];
-            short[] rowSuperScales = new short[cols / 32];
+            short[] rowSuperScales = new short[supers];
             int[] words = new int[3];
             for (int g = firstGroup; g < endGroup; g++) {
                 for (int within = 0; within < GROUP_ROWS; within++) {
@@ -89,11 +89,11 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
                     }
                     source.levels(r, levels[within], rowSubScales, 0, rowSuperScales);
                     for (int b = 0; b < blocks; b++) {
-                        subScales.set(ValueLayout.JAVA_BYTE, ((long) g * blocks + b) * GROUP_ROWS + within, rowSubScales[b]);
+                        subScales.set(ValueLayout.JAVA_BYTE, subScalesAt(g, b, blocks) + within, rowSubScales[b]);
                     }
                     for (int s = 0; s < supers; s++) {
-                        float d = Float.float16ToFloat(rowSuperScales[s * SUPER / 32]);
-                        superScales.set(FLOAT, (((long) g * supers + s) * GROUP_ROWS + within) * 4, d / UNIT);
+                        float d = Float.float16ToFloat(rowSuperScales[s]);
+                        superScales.set(FLOAT, superScalesAt(g, s * SUPER / SPAN, supers) + 4L * within, d / UNIT);
                     }
                 }
                 long at = (long) g * cols * COLUMN_BYTES;
@@ -165,8 +165,21 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
 
     /** The int8 scale s of (row, col)'s 16 columns. */
     public int subScale(int row, int col) {
-        return subScales.get(ValueLayout.JAVA_BYTE, ((long) row / GROUP_ROWS * blocks() + col / SPAN) * GROUP_ROWS
-                + row % GROUP_ROWS);
+        long at = subScalesAt(row / GROUP_ROWS, col / SPAN, blocks()) + row % GROUP_ROWS;
+        return subScales.get(ValueLayout.JAVA_BYTE, at);
+    }
+
+    /** Byte offset of (group, block)'s int8 scales, the group's 8·L rows in order, for {@code blocks} blocks a row. */
+    private static long subScalesAt(int group, int block, int blocks) {
+        return ((long) group * blocks + block) * GROUP_ROWS;
+    }
+
+    /**
+     * Byte offset of the d · 2^40 floats of (group, block)'s super-block, the group's 8·L rows in order, for
+     * {@code supers} super-blocks a row.
+     */
+    private static long superScalesAt(int group, int block, int supers) {
+        return ((long) group * supers + block * SPAN / SUPER) * GROUP_ROWS * 4;
     }
 
     /** The fp16 d of (row, col)'s 256 columns, as a float. */
@@ -175,8 +188,8 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
     }
 
     private float superScaleTimesUnits(int row, int col) {
-        return superScales.get(FLOAT, (((long) row / GROUP_ROWS * (cols / SUPER) + col / SUPER) * GROUP_ROWS
-                + row % GROUP_ROWS) * 4);
+        long at = superScalesAt(row / GROUP_ROWS, col / SPAN, cols / SUPER) + 4L * (row % GROUP_ROWS);
+        return superScales.get(FLOAT, at);
     }
 
     /** u · 2^-40, exact. */
@@ -199,8 +212,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
 
     @Override
     public float[] blockScales(int group, int block, float[] dst) {
-        long subAt = ((long) group * blocks() + block) * GROUP_ROWS;
-        long superAt = ((long) group * (cols / SUPER) + block * SPAN / SUPER) * GROUP_ROWS * 4;
+        long subAt = subScalesAt(group, block, blocks()), superAt = superScalesAt(group, block, cols / SUPER);
         for (int n = 0; n < 8; n++) {
             FloatVector s = (FloatVector) ByteVector.fromMemorySegment(B, subScales, subAt + (long) n * L,
                     ByteOrder.LITTLE_ENDIAN).convertShape(VectorOperators.B2F, F, 0);
@@ -242,7 +254,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         return true;
     }
 
-    /** Each token's inputs three times, scaled for the windows at bits 17, 11 and 5, {@link #streamedInputsStride} apart. */
+    /** Each token's inputs three times, cols apart, scaled for the windows at bits 17, 11 and 5. */
     @Override
     public float[] streamedInputs(float[] x, int xOffset, int tokens) {
         float[] in = RowBuffers.atLeast(RowBuffers.STREAMED_INPUT, tokens * 3 * cols);
