@@ -8,10 +8,11 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
 
 /**
  * Σx over a block of 32 inputs, added in one fixed tree whatever the vector width: a_i = x_i + x_{i+16}, then
- * halving (b_i = a_i + a_{i+8}, and so on down to one); over a block of 16 the same from b. A kernel that needs the same float in every path (q4's
- * offset, {@link RowPanels#valueOffset}) takes it from here: {@link #of} in vector lanes, {@link #scalar} its twin.
- * A tree, not a running sum, because it is a handful of vector operations per block where a running sum is 32
- * dependent adds, which measured 12% of q4's many-token kernel when computed for every group.
+ * halving (b_i = a_i + a_{i+8}, and so on down to one); over a block of 16 the same from b. A kernel that needs
+ * the same float in every path (q4's and q6's offset, {@link RowPanels#valueOffset}) takes it from here: {@link #of}
+ * in vector lanes, {@link #scalar} its twin. A tree, not a running sum, because it is a handful of vector operations
+ * per block where a running sum is 32 dependent adds, which measured 12% of q4's many-token kernel when computed for
+ * every group.
  */
 final class BlockInputSums {
     private static final int L = F.length();
@@ -74,12 +75,12 @@ final class BlockInputSums {
         return scalar(x, from, width, BLOCK);
     }
 
-    /** {@link #of}'s tree of {@code span} (32 or 16) one value at a time, over x[from, from + width) and zeros after. */
+    /** {@link #of}'s tree of {@code span} (32 or 16) one value at a time, over x[from, from + width), zeros after. */
     static float scalar(float[] x, int from, int width, int span) {
         return node(x, from, width, 0, 1, span);
     }
 
-    /** Value i of the tree's level that holds n values: level span/2 adds inputs i and i + span/2, each next one halves. */
+    /** Value i of the tree's level that holds n values: level span/2 adds inputs i and i + span/2; each next halves. */
     private static float node(float[] x, int from, int width, int i, int n, int span) {
         if (n == span / 2) {
             return input(x, from, width, i) + input(x, from, width, i + n);

@@ -31,22 +31,17 @@ final class Q4Kernel {
     static final boolean SUBNORMAL = choose(System.getProperty(PROPERTY, "auto"));
     /** The inputs' scales for the windows at bits 19..22 and 15..18: u·2^-130·2^100 = u·2^19·2^-49 = u·2^-30. */
     static final float TOP_INPUT_SCALE = SUBNORMAL ? 0x1p100f : 0x1p-49f, NEXT_INPUT_SCALE = 16 * TOP_INPUT_SCALE;
-    /** Inputs at least this large would overflow the subnormal kernel's scaled copies (x·2^104 < 2^127). */
-    static final float LARGEST_INPUT = SUBNORMAL ? 0x1p23f : Float.POSITIVE_INFINITY;
-    /** Nonzero inputs smaller than this would lose bits in the converting kernel's copies (x·2^-49 ≥ 2^-126). */
-    static final float SMALLEST_INPUT = SUBNORMAL ? 0 : 0x1p-77f;
+    /** q4's two windows' input scales, in the order of its copies. */
+    private static final float[] Q4_INPUT_SCALES = {TOP_INPUT_SCALE, NEXT_INPUT_SCALE};
 
     private Q4Kernel() {
     }
 
-    /** q4's two windows' input scales, in the order of its copies. */
-    private static final float[] Q4_INPUT_SCALES = {TOP_INPUT_SCALE, NEXT_INPUT_SCALE};
-
     /**
      * x[xOffset, xOffset + cols) times {@link #TOP_INPUT_SCALE} into in[at, at + width) and times
      * {@link #NEXT_INPUT_SCALE} into in[at + width, at + 2·width), zero-padded to width; false (and nothing to use)
-     * if some |x| is not below {@link #LARGEST_INPUT}, is NaN, or is nonzero and below {@link #SMALLEST_INPUT}: so
-     * both products are exact.
+     * unless both products are exact: for the subnormal kernel every |x| below 2^23 (x·2^104 < 2^127), for the
+     * converting one every nonzero |x| from 2^-77 (x·2^-49 ≥ 2^-126), and no NaN.
      */
     static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] in, int at) {
         return scaleInputs(x, xOffset, cols, width, Q4_INPUT_SCALES, in, at);
@@ -54,8 +49,8 @@ final class Q4Kernel {
 
     /**
      * x[xOffset, xOffset + cols) times each of {@code scales} (two or three powers of two) into in[at + j·width ...),
-     * zero-padded to width: the scaled copies of the inputs a kernel that reads its values in windows multiplies (q4's two, q6's
-     * three: {@link Q6Matrix}). False (and nothing to use) where some product would not be exact: an |x| that the
+     * zero-padded to width: the scaled copies of the inputs a kernel that reads its values in windows multiplies
+     * (q4's two, q6's three: {@link Q6Matrix}). False (and nothing to use) where some product would not be exact: an |x| that the
      * largest scale takes to 2^127 or past, a NaN, or a nonzero |x| that the smallest takes below float's normal range.
      */
     static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] scales, float[] in, int at) {
