@@ -3,6 +3,8 @@ package io.moemesh.cli;
 import io.moemesh.core.embedded.SyntheticGguf;
 import io.moemesh.core.kernel.MatMul;
 import io.moemesh.core.kernel.Parallel;
+import io.moemesh.core.kernel.StackedRows;
+import io.moemesh.core.nn.SwiGluMlp;
 import io.moemesh.core.tensor.Bf16Matrix;
 import io.moemesh.core.tensor.Bf16PanelMatrix;
 import io.moemesh.core.tensor.BlockOffsetMatrix;
@@ -38,9 +40,11 @@ import java.util.stream.Collectors;
 @Command(name = "kernels", mixinStandardHelpOptions = true,
         description = {"Matmul kernels (MatMul.vector()) on synthetic random weights of the real shapes, per weight format",
                 "and batch size: GB/s of weights read and GFLOP/s, next to the read bandwidth of a plain SIMD sum over a",
-                "buffer much larger than the caches, measured in the same run. A pass applies every matrix of the shape",
-                "once (gate, up, down; or q, k, v, o); passes cycle through copies of the weights (--working-set-mb in",
-                "all) so that each reads memory, not cache. Prints the median and the best pass after a warm-up."})
+                "buffer much larger than the caches, measured in the same run. A pass runs one expert's FFN as the engine",
+                "does (gate and up in one parallel pass, SiLU·up, then down), or attention's projections (q, k and v in",
+                "one pass, then o); --unfused times each matrix alone instead. Passes cycle through copies of the",
+                "weights (--working-set-mb in all) so that each reads memory, not cache. Prints the median and the best",
+                "pass after a warm-up."})
 final class BenchKernelsCommand implements Callable<Integer> {
     record Projection(String name, int rows, int cols) {
     }
@@ -104,6 +108,11 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "One JSON object per line instead of the table.")
     boolean json;
+
+    @Option(names = "--unfused", description = "Each matrix in its own matmul call (one fork per matrix) instead of as "
+            + "the engine runs a shape: an expert's gate and up in one parallel pass, SiLU·up, then down; attention's "
+            + "q, k and v in one pass, then o.")
+    boolean unfused;
 
     private int workingSetMb() {
         return workingSetMb != null ? workingSetMb : quick ? 16 : 256;
@@ -364,15 +373,16 @@ final class BenchKernelsCommand implements Callable<Integer> {
         // can take longer than half a second; a kernel still interpreted boxes every vector and reads 10x slower).
         boolean firstOfFormat = warmedFormats.add(format);
         long warmupEnd = System.nanoTime() + measureNanos / 2 + (firstOfFormat && !quick ? 3_000_000_000L : 0);
+        List<Runnable> passes = copies.stream().map(set -> pass(matMul, set, x, batch, out)).toList();
         do {
-            pass(matMul, copies.get(next++ % copies.size()), x, batch, out);
+            passes.get(next++ % passes.size()).run();
         } while (System.nanoTime() < warmupEnd);
         long[] samples = new long[1024];
         int reps = 0;
         long start = System.nanoTime();
         while (reps < minReps() || (System.nanoTime() - start < measureNanos && reps < 100_000)) {
             long t0 = System.nanoTime();
-            pass(matMul, copies.get(next++ % copies.size()), x, batch, out);
+            passes.get(next++ % passes.size()).run();
             long t = System.nanoTime() - t0;
             if (reps == samples.length) {
                 samples = Arrays.copyOf(samples, reps * 2);
@@ -403,10 +413,32 @@ final class BenchKernelsCommand implements Callable<Integer> {
         return j;
     }
 
-    private static void pass(MatMul matMul, List<Matrix> set, float[] x, int batch, float[] out) {
-        for (Matrix m : set) {
-            matMul.apply(m, x, batch, out);
+    /**
+     * One pass over a copy's matrices, its buffers made beforehand. As the engine runs them, unless {@code --unfused}:
+     * an expert's FFN through {@link SwiGluMlp#forwardAll} (gate and up in one parallel pass, SiLU·up, then down: two
+     * forks), attention's projections as {@link io.moemesh.core.nn.Attention} does (q, k and v in one
+     * {@link MatMul#applyAll}, then o). Unfused, each matrix is its own {@link MatMul#apply}: one fork per matrix.
+     */
+    private Runnable pass(MatMul matMul, List<Matrix> set, float[] x, int batch, float[] out) {
+        if (unfused) {
+            return () -> {
+                for (Matrix m : set) {
+                    matMul.apply(m, x, batch, out);
+                }
+            };
         }
+        if (set.size() == 3) {   // gate, up, down
+            SwiGluMlp[] expert = {new SwiGluMlp(set.get(0), set.get(1), set.get(2))};
+            int[] first = {0}, rows = {batch};
+            return () -> SwiGluMlp.forwardAll(expert, 1, first, rows, x, out, matMul);
+        }
+        Matrix[] qkv = {set.get(0), set.get(1), set.get(2)};   // then o
+        StackedRows stacked = new StackedRows(qkv);
+        float[][] outputs = {out, new float[batch * qkv[1].rows()], new float[batch * qkv[2].rows()]};
+        return () -> {
+            matMul.applyAll(qkv, stacked, x, batch, outputs);
+            matMul.apply(set.get(3), x, batch, out);
+        };
     }
 
     private void print(List<Map<String, Object>> rows) {
@@ -445,7 +477,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
         }
         printBatchedOverBatchOne(rows);
         System.out.println();
-        System.out.println("A pass applies every matrix of the shape once to a batch of random inputs (30b-expert: gate "
+        System.out.println("A pass applies every matrix of the shape once to a batch of random inputs, "
+                + (unfused ? "each matrix in its own call" : "as the engine does (an expert's FFN: gate and up in one "
+                + "parallel pass, SiLU·up, down; attention: q, k and v in one pass, then o)") + " (30b-expert: gate "
                 + "768x2048, up 768x2048, down 2048x768; 235b-expert: 1536x4096 x2, 4096x1536; 30b-attention: q 4096x2048,");
         System.out.println("k/v 512x2048, o 2048x4096; 235b-attention: q 8192x4096, k/v 512x4096, o 4096x8192), cycling "
                 + "through copies of the weights (" + workingSetMb() + " MB per format and shape). GB/s: weight bytes "
