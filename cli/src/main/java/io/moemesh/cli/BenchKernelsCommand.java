@@ -148,6 +148,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
             if (quick) {
                 args.add("--quick");
             }
+            if (unfused) {
+                args.add("--unfused");
+            }
             return args;
         });
         print(rows);
@@ -399,6 +402,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
         j.put("shape", shape.name());
         j.put("batch", batch);
         j.put("threads", threads);
+        j.put("pass", unfused ? "unfused" : "engine");
         j.put("gbps", ThreadCounts.round(bytes / median, 4));
         j.put("gbps_best", ThreadCounts.round(bytes / min, 4));
         j.put("gflops", ThreadCounts.round(flops / median, 4));
@@ -478,7 +482,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
         printBatchedOverBatchOne(rows);
         System.out.println();
         System.out.println("A pass applies every matrix of the shape once to a batch of random inputs, "
-                + (unfused ? "each matrix in its own call" : "as the engine does (an expert's FFN: gate and up in one "
+                + (rows.stream().anyMatch(r -> "unfused".equals(r.get("pass"))) ? "each matrix in its own call"
+                : "as the engine does (an expert's FFN: gate and up in one "
                 + "parallel pass, SiLU·up, down; attention: q, k and v in one pass, then o)") + " (30b-expert: gate "
                 + "768x2048, up 768x2048, down 2048x768; 235b-expert: 1536x4096 x2, 4096x1536; 30b-attention: q 4096x2048,");
         System.out.println("k/v 512x2048, o 2048x4096; 235b-attention: q 8192x4096, k/v 512x4096, o 4096x8192), cycling "

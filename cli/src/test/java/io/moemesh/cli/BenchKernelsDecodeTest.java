@@ -66,6 +66,8 @@ class BenchKernelsDecodeTest {
                     assertTrue(kernels.add(line.get("format").asText() + "/" + line.get("shape").asText() + "/"
                             + line.get("batch").asInt() + "/" + line.get("threads").asInt()), "repeated " + line);
                     assertTrue(line.get("gbps_best").asDouble() >= line.get("gbps").asDouble(), line.toString());
+                    // by default a pass runs the shape as the engine does (an expert's fused FFN), not one matmul each
+                    assertEquals("engine", line.get("pass").asText(), line.toString());
                     // the ratio is over this row's own reading (taken beside it), which the line reports (both rounded)
                     double ratio = line.get("gbps").asDouble() / line.get("read_bw_gbps").asDouble();
                     assertEquals(ratio, line.get("gbps_over_read_bw").asDouble(), 1e-3 * ratio + 1e-5, line.toString());
@@ -103,10 +105,11 @@ class BenchKernelsDecodeTest {
     @Test
     void kernelsTableNamesTheReadBandwidthAndEachRow() {
         CliProcess p = CliProcess.run(home, "bench", "kernels", "--quick", "--shapes", "235b-expert", "--formats", "stored",
-                "--batches", "1,8", "--threads", "1");
+                "--batches", "1,8", "--threads", "1", "--unfused");
         assertEquals(0, p.exitCode(), p.stderr());
         assertTrue(p.stdout().contains("read bandwidth"), p.stdout());
         assertTrue(p.stdout().contains("multiply-add peak"), p.stdout());
+        assertTrue(p.stdout().contains("each matrix in its own call"), p.stdout());
         assertTrue(p.stdout().lines().anyMatch(l -> l.startsWith("235b-expert") && l.contains("stored")), p.stdout());
         // batch 8 against batch 1, with what the peak would allow
         assertTrue(p.stdout().lines().anyMatch(l -> l.contains("235b-expert") && l.contains("batch   8:")
