@@ -12,7 +12,7 @@ public interface AttentionConfig {
     /** Owned layers in the syntax of {@link LayerRange#parseSpec(String)}; empty means every layer. */
     Optional<String> layers();
 
-    /** Weight format at load: stored, bf16, int8, q4 or auto (see WeightPlan#parse for per-role specs). */
+    /** Weight format at load: stored, bf16, int8, q4, q4a8 or auto (see WeightPlan#parse for per-role specs). */
     @io.smallrye.config.WithDefault("stored")
     String weights();
 }

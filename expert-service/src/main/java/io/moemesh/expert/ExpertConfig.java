@@ -21,7 +21,7 @@ public interface ExpertConfig {
     @io.smallrye.config.WithDefault("default")
     String group();
 
-    /** Weight format at load: stored, bf16, int8, q4 or auto (see WeightPlan#parse for per-role specs). */
+    /** Weight format at load: stored, bf16, int8, q4, q4a8 or auto (see WeightPlan#parse for per-role specs). */
     @io.smallrye.config.WithDefault("stored")
     String weights();
 }

@@ -51,7 +51,7 @@ public interface GatewayConfig {
      */
     Optional<String> apiKey();
 
-    /** Weight format at load of what the gateway computes (head, and in-process roles): stored, bf16, int8, q4, auto. */
+    /** Weight format at load of what the gateway computes (head, and in-process roles): stored, bf16, int8, q4, q4a8, auto. */
     @WithDefault("stored")
     String weights();
 }

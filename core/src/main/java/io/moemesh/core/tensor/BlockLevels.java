@@ -4,7 +4,7 @@ package io.moemesh.core.tensor;
  * Weights in blocks of 32 columns, w = level · scale of the block: int8 and q4 however they are laid out. What the
  * layouts share is the meaning of their numbers, so the scalar twin and the dequantized rows are written once here.
  */
-sealed interface BlockLevels extends Matrix permits ScaledBlocks, ScaledPanels {
+sealed interface BlockLevels extends Matrix permits ScaledBlocks, ScaledPanels, Q4A8Matrix {
     int BLOCK = QuantBlocks.BLOCK;
 
     /** The scale of one block. */

@@ -61,18 +61,21 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
                 arena.allocate(scales.byteSize(), 64).copyFrom(scales), rows, cols);
     }
 
-    public static Q4Matrix quantize(Matrix source, Arena arena) {
-        return pack(source.rows(), source.cols(), arena, ScaledPanels.quantizing(source, new BlockRule() {
-            @Override
-            public short scale(float[] w, int from, int to) {
-                return bestScale(w, from, to);
-            }
+    /** How q4 quantizes a block (and q4a8, {@link Q4A8Matrix}): the scale of {@link #bestScale}, levels in [-8, 7]. */
+    static final BlockRule BLOCK_RULE = new BlockRule() {
+        @Override
+        public short scale(float[] w, int from, int to) {
+            return bestScale(w, from, to);
+        }
 
-            @Override
-            public int level(float w, float scale) {
-                return Q4Matrix.level(w, scale);
-            }
-        }));
+        @Override
+        public int level(float w, float scale) {
+            return Q4Matrix.level(w, scale);
+        }
+    };
+
+    public static Q4Matrix quantize(Matrix source, Arena arena) {
+        return pack(source.rows(), source.cols(), arena, ScaledPanels.quantizing(source, BLOCK_RULE));
     }
 
     /** The same levels and scales in this layout: exact, for 4-bit blocks read from a GGUF file (Q4_0). */

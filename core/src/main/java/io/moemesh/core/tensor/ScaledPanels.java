@@ -67,15 +67,20 @@ sealed interface ScaledPanels extends RowPanels, BlockLevels permits Q4Matrix, I
      */
     @Override
     default float[] blockScales(int group, int block, float[] dst) {
-        float perValue = levelsPerValue();
-        long at = 2 * scalesAt(group, block);
-        MemorySegment scales = scales();
+        return scalesTimes(scales(), 2 * scalesAt(group, block), levelsPerValue(), dst);
+    }
+
+    /**
+     * The 8·L fp16 scales from byte {@code at} of {@code scales} as floats, each times {@code factor} (one rounding;
+     * none where the factor is 1 or a power of two), into dst: {@link #blockScales}' conversion.
+     */
+    static float[] scalesTimes(MemorySegment scales, long at, float factor, float[] dst) {
         for (int n = 0; n < 8; n++) {
             IntVector h = (IntVector) ShortVector.fromMemorySegment(S, scales, at + 2L * n * L, ByteOrder.LITTLE_ENDIAN)
                     .convertShape(VectorOperators.S2I, I, 0);
             FloatVector scale = h.lanewise(VectorOperators.LSHL, 13).and(SIGN_AND_FP16_BITS).reinterpretAsFloats()
                     .mul(FP16_EXPONENT_SHIFT);
-            (perValue == 1 ? scale : scale.mul(perValue)).intoArray(dst, n * L);
+            (factor == 1 ? scale : scale.mul(factor)).intoArray(dst, n * L);
         }
         return dst;
     }

@@ -19,6 +19,11 @@ public enum WeightFormat {
     /** {@link Q4Matrix}: 4.5 bits per weight. */
     Q4,
     /**
+     * {@link Q4A8Matrix}: q4's weights, multiplied with the inputs quantized to int8 per block of 32 as llama.cpp's
+     * Q4_0 is: 16-bit integer arithmetic, faster than q4's float kernels, with the inputs' rounding on top.
+     */
+    Q4A8,
+    /**
      * Each tensor in the fastest of the layouts above that keeps its values, for GGUF files as published (Q4_K_M is
      * Q4_K with Q6_K in some tensors): bf16 into bf16 panels, Q8_0 into int8 and Q4_0 into q4, exactly; Q4_K into q4
      * and Q5_K into int8 with a minimum per block ({@link BlockOffsetMatrix}: every level kept); Q6_K into q6 panels
@@ -32,6 +37,7 @@ public enum WeightFormat {
             case "bf16" -> BF16;
             case "int8" -> INT8;
             case "q4" -> Q4;
+            case "q4a8" -> Q4A8;
             case "auto" -> AUTO;
             default -> throw new IllegalArgumentException("unknown weight format '" + name + "' (known: "
                     + Arrays.stream(values()).map(WeightFormat::toString).toList() + ")");
@@ -54,6 +60,11 @@ public enum WeightFormat {
                 case GgmlQ4Matrix q -> Q4Matrix.repack(q, arena);   // the same levels, laid out for our kernel
                 case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> BlockOffsetMatrix.q4(k, arena);
                 default -> Q4Matrix.quantize(m, arena);
+            };
+            case Q4A8 -> switch (m) {
+                case Q4A8Matrix q -> q;
+                case GgmlQ4Matrix q -> Q4A8Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                default -> Q4A8Matrix.quantize(m, arena);
             };
             case AUTO -> switch (m) {
                 case Bf16Matrix b -> BF16.quantize(b, arena);

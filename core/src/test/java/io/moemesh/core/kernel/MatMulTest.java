@@ -57,7 +57,7 @@ class MatMulTest {
                 }
                 yield new Fp8BlockMatrix(s, rows, cols, scales, br, bc);
             }
-            case "int8", "q4" -> WeightFormat.of(format).quantize(matrix("f32", rows, cols, r), ARENA);
+            case "int8", "q4", "q4a8" -> WeightFormat.of(format).quantize(matrix("f32", rows, cols, r), ARENA);
             case "bf16p" -> WeightFormat.BF16.quantize(matrix("bf16", rows, cols, r), ARENA);   // bf16 in row panels
             default -> throw new IllegalArgumentException(format);
         };
@@ -68,7 +68,9 @@ class MatMulTest {
             "fp8,129,257,1", "int8,37,45,3", "int8,129,1000,2", "q4,37,45,3", "q4,129,1000,2",
             // whole blocks and more rows than one run of scales converted together (16), the last run partial;
             // q4 with two whole groups of rows (its two-group kernel) and a partial third
-            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "q4,260,96,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2"})
+            "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "q4,260,96,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2",
+            // q4a8: one token, a few (each alone), four and more (a decoded block), partial blocks and groups
+            "q4a8,37,45,3", "q4a8,129,1000,2", "q4a8,260,96,1", "q4a8,41,256,9", "q4a8,300,77,4", "q4a8,3,33,13"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -81,7 +83,8 @@ class MatMulTest {
         for (int i = 0; i < fast.length; i++) {
             // float32 sums in a different order: error grows with sqrt(cols) times the magnitude of the terms; q4's
             // kernels add terms far larger than its weights' products (see KernelTerms), so its bound is over those
-            double tolerance = format.equals("q4")
+            // q4a8's sums are integers, exact in any order: its kernels give its twin's floats bit for bit
+            double tolerance = format.equals("q4a8") ? 0 : format.equals("q4")
                     ? 1e-5 * KernelTerms.of(w, i % rows, x, i / rows * cols)
                     : 1e-5 * Math.sqrt(cols) * (1 + Math.abs(reference[i]));
             assertTrue(Math.abs(fast[i] - reference[i]) <= tolerance,
@@ -91,10 +94,19 @@ class MatMulTest {
         float[] row = new float[cols];
         w.row(rows - 1, row, 0);
         float viaRow = 0;
+        double inputRounding = 0;   // q4a8 rounds each input to its block's step d = max|x| / 127: at most d/2 a weight
         for (int c = 0; c < cols; c++) {
             viaRow += row[c] * x[c];
+            if (format.equals("q4a8")) {
+                float blockMax = 0;
+                for (int k = c / 32 * 32; k < Math.min(cols, c / 32 * 32 + 32); k++) {
+                    blockMax = Math.max(blockMax, Math.abs(x[k]));
+                }
+                inputRounding += Math.abs(row[c]) * blockMax / 127 / 2;
+            }
         }
-        assertTrue(Math.abs(viaRow - reference[rows - 1]) <= 1e-4 * (1 + Math.abs(viaRow)));
+        assertTrue(Math.abs(viaRow - reference[rows - 1]) <= 1e-4 * (1 + Math.abs(viaRow)) + 1.001 * inputRounding,
+                format + ": dequantized row " + viaRow + " vs reference " + reference[rows - 1]);
     }
 
     /**
@@ -112,7 +124,9 @@ class MatMulTest {
             "bf16p,300,131,4", "bf16p,129,33,8", "bf16p,200,70,7",
             // two to five tokens stream the weights as one does: partial last blocks, an odd token
             "int8,300,77,2", "int8,290,45,3", "int8,200,64,5", "bf16p,300,131,2", "bf16p,129,33,3", "bf16p,256,96,4",
-            "q4,300,77,2", "q4,290,45,3", "q4,129,1000,5", "q4,260,96,4"})
+            "q4,300,77,2", "q4,290,45,3", "q4,129,1000,5", "q4,260,96,4",
+            "q4a8,33,200,8", "q4a8,9,1000,13", "q4a8,3,2048,32", "q4a8,300,77,2", "q4a8,129,1000,5", "q4a8,260,96,4",
+            "q4a8,41,256,7"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -135,7 +149,7 @@ class MatMulTest {
      * alone, the paired kernel included (block formats from 8 tokens), with outputs strided and offset.
      */
     @ParameterizedTest
-    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9", "bf16,2048,32", "bf16,40,8"})
+    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9", "bf16,2048,32", "bf16,40,8", "q4a8,200,8"})
     void twoRowsAtOnceEqualEachRowAlone(String format, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(cols * 31L + tokens);
         Matrix gate = matrix(format, 5, cols, r), up = matrix(format, 5, cols, r);
@@ -161,7 +175,8 @@ class MatMulTest {
      */
     @ParameterizedTest
     @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5",
-            "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2", "q4,300,77,3"})
+            "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2", "q4,300,77,3",
+            "q4a8,300,200,1", "q4a8,300,200,5", "q4a8,129,45,2", "q4a8,300,77,6"})
     void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
         Matrix w = matrix(format, rows, cols, r);

@@ -16,14 +16,15 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What {@code --weights bf16 | int8 | q4} costs on the reference fixtures: the relative error of every position's logits
+ * What {@code --weights bf16 | int8 | q4 | q4a8} costs on the reference fixtures: the relative error of every position's logits
  * against transformers', and teacher-forced greedy agreement (the quantized model's argmax after each prefix of the
  * reference generation, so one early flip does not count as many). The README states these numbers.
  */
 class QuantizedWeightsAccuracyTest {
     static Stream<Arguments> cases() {
         return ReferenceFixture.MODELS.stream().flatMap(m -> Stream.of(Arguments.of(m, "bf16"), Arguments.of(m, "int8"),
-                Arguments.of(m, "q4"), Arguments.of(m, "experts=q4,attention=int8,head=int8")));
+                Arguments.of(m, "q4"), Arguments.of(m, "q4a8"), Arguments.of(m, "experts=q4,attention=int8,head=int8"),
+                Arguments.of(m, "experts=q4a8,attention=int8,head=int8")));
     }
 
     @ParameterizedTest(name = "{0} {1}")
