@@ -63,7 +63,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
             description = "Vocabulary of the synthetic model (default ${DEFAULT-VALUE}, Qwen3's).")
     int vocab;
 
-    @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4", paramLabel = "SPEC[,SPEC...]",
+    @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,q4a8", paramLabel = "SPEC[,SPEC...]",
             description = "--weights specs to compare (default ${DEFAULT-VALUE}); join the roles of one spec with '+', "
                     + "e.g. experts=q4+attention=int8.")
     List<String> formats;
@@ -276,7 +276,7 @@ final class BenchDecodeCommand implements Callable<Integer> {
         System.out.println("One sequence, greedy, EOS ignored: prefill of a " + promptTokens + "-token prompt in one forward "
                 + "pass, then " + newTokens + " new tokens (decode t/s counts the " + (newTokens - 1) + " after the first);");
         System.out.println("median and best of " + repeats + " runs after warm-up generations; weights loaded with --load "
-                + load + ", laid out or quantized at load for bf16/int8/q4 (load s); alloc KB/t: bytes allocated by all threads per decoded token.");
+                + load + ", laid out or quantized at load for bf16/int8/q4/q4a8 (load s); alloc KB/t: bytes allocated by all threads per decoded token.");
     }
 
     private static void progress(String message) {

@@ -12,6 +12,7 @@ import io.moemesh.core.tensor.F32Matrix;
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.tensor.Q4A8Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
 import io.moemesh.core.tensor.Q6Matrix;
 import io.moemesh.core.tensor.WeightFormat;
@@ -65,12 +66,12 @@ final class BenchKernelsCommand implements Callable<Integer> {
             new Shape("235b-attention", List.of(new Projection("q", 8192, 4096), new Projection("k", 512, 4096),
                     new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
 
-    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "f32", "q4_K", "q5_K", "q6_K",
+    static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "q4a8", "f32", "q4_K", "q5_K", "q6_K",
             "q4_K/auto", "q5_K/auto", "q6_K/auto");
 
-    @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,f32", paramLabel = "F[,F...]",
+    @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,q4a8,f32", paramLabel = "F[,F...]",
             description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
-                    + "them), int8, q4, f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
+                    + "them), int8, q4, q4a8 (q4 weights, inputs quantized to int8, 16-bit integer sums), f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
                     + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K), or as --weights auto loads it: "
                     + "q4_K/auto (q4 panels with a minimum per block), q5_K/auto (int8 panels with one), q6_K/auto "
                     + "(q6 panels) (default ${DEFAULT-VALUE}).")
@@ -295,7 +296,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
     /**
      * A benchmark format: f32, a GGUF K-quant as {@code --weights stored} runs it (q4_K, q5_K, q6_K) or as
      * {@code --weights auto} loads it (q4_K/auto ...), or what {@code --weights} of that name loads (stored, bf16,
-     * int8, q4).
+     * int8, q4, q4a8).
      */
     private static Matrix inFormat(Bf16Matrix m, String format, Arena arena) {
         return switch (format) {
@@ -346,6 +347,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Bf16PanelMatrix p -> p.copy(arena);
             case Int8Matrix q -> q.copy(arena);
             case Q4Matrix q -> q.copy(arena);
+            case Q4A8Matrix q -> q.copy(arena);
             case Q6Matrix q -> q.copy(arena);
             case GgmlKQuantMatrix k -> GgmlKQuantMatrix.of(k.type(), dup(k.data(), arena), k.rows(), k.cols());
             case BlockOffsetMatrix b -> new BlockOffsetMatrix(copy(b.levels(), arena), copy(b.offsets(), arena));

@@ -48,7 +48,7 @@ class BenchKernelsDecodeTest {
     @Test
     void kernelsPrintOneLinePerFormatShapeBatchAndThreadCountNextToTheReadBandwidth() {
         List<JsonNode> lines = lines(CliProcess.run(home, "bench", "kernels", "--quick", "--json",
-                "--shapes", "30b-expert,30b-attention", "--formats", "bf16,int8,q4,f32", "--batches", "1,8", "--threads", "1,2"));
+                "--shapes", "30b-expert,30b-attention", "--formats", "bf16,int8,q4,q4a8,f32", "--batches", "1,8", "--threads", "1,2"));
         Set<String> kernels = new HashSet<>();
         Set<Integer> bandwidthThreads = new HashSet<>();
         Map<Integer, Double> peaks = new HashMap<>();
@@ -87,8 +87,8 @@ class BenchKernelsDecodeTest {
                 default -> fail("unexpected line " + line);
             }
         }
-        assertEquals(4 * 2 * 2 * 2, kernels.size(), kernels.toString());
-        for (String format : List.of("bf16", "int8", "q4", "f32")) {
+        assertEquals(5 * 2 * 2 * 2, kernels.size(), kernels.toString());
+        for (String format : List.of("bf16", "int8", "q4", "q4a8", "f32")) {
             for (String shape : List.of("30b-expert", "30b-attention")) {
                 for (int batch : List.of(1, 8)) {
                     for (int threads : List.of(1, 2)) {
