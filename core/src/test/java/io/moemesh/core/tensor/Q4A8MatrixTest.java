@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -83,6 +84,27 @@ class Q4A8MatrixTest {
                 assertArrayEquals(new short[]{127, 3, -3, 1, -1}, tied);
             }
         }
+    }
+
+    /** NaN, infinities and −0 quantize in lanes as one value at a time does: a NaN or an infinity spoils its block. */
+    @Test
+    void inputsThatAreNotFiniteQuantizeAlikeInLanes() {
+        float[] x = new float[4 * 32];
+        Arrays.fill(x, 0.25f);
+        x[3] = Float.NaN;
+        x[32 + 7] = Float.NEGATIVE_INFINITY;
+        Arrays.fill(x, 64, 96, -0f);
+        x[96 + 31] = Float.POSITIVE_INFINITY;
+        Int8Inputs in = Int8Inputs.quantize(x, 0, x.length, 1);
+        short[] q = new short[32];
+        float[] step = new float[1];
+        short[] start = new short[1];
+        for (int b = 0; b < 4; b++) {
+            Int8Inputs.quantizeBlock(x, b * 32, 32, q, 0, step, start, 0);
+            assertEquals(Float.floatToIntBits(step[0]), Float.floatToIntBits(in.steps[b]), "step, block " + b);
+            assertArrayEquals(q, Arrays.copyOfRange(in.q, b * 32, b * 32 + 32), "block " + b);
+        }
+        assertTrue(Float.isNaN(in.steps[0]) && Float.isInfinite(in.steps[1]) && in.steps[2] == 0, Arrays.toString(in.steps));
     }
 
     /**
