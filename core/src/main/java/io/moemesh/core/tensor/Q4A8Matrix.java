@@ -1,6 +1,5 @@
 package io.moemesh.core.tensor;
 
-import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
