@@ -71,7 +71,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
 
     @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,q4a8,f32", paramLabel = "F[,F...]",
             description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
-                    + "them), int8, q4, q4a8 (q4 weights, inputs quantized to int8, 16-bit integer sums), f32, or a GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
+                    + "them), int8, q4, q4a8 (q4 weights, inputs quantized to int8, 16-bit integer sums), f32, or a "
+                    + "GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
                     + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K), or as --weights auto loads it: "
                     + "q4_K/auto (q4 panels with a minimum per block), q5_K/auto (int8 panels with one), q6_K/auto "
                     + "(q6 panels) (default ${DEFAULT-VALUE}).")

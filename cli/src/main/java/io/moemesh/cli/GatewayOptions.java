@@ -18,8 +18,9 @@ final class GatewayOptions {
     Path model;
 
     @Option(names = "--weights", paramLabel = "SPEC", defaultValue = "stored",
-            description = "Weight format at load: stored, bf16, int8, q4, q4a8 (q4 weights times inputs quantized to int8, as llama.cpp's Q4_0) or auto (per tensor, the fast layout that keeps "
-                    + "its values: for a GGUF file's K-quants), for every role or per role, e.g. "
+            description = "Weight format at load: stored, bf16, int8, q4, q4a8 (q4 weights times inputs quantized to "
+                    + "int8, as llama.cpp's Q4_0) or auto (per tensor, the fast layout that keeps its values: for a "
+                    + "GGUF file's K-quants), for every role or per role, e.g. "
                     + "experts=q4,attention=int8 (default ${DEFAULT-VALUE}).")
     String weights;
 

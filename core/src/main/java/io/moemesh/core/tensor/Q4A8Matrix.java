@@ -34,18 +34,12 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * and column in that order, as {@link RowPanels}; the scales {@code [group][block][8·L]} as {@link ScaledPanels}.
  */
 public record Q4A8Matrix(MemorySegment levels, MemorySegment scales, int rows, int cols) implements BlockLevels {
-    /** 16-bit lanes in a vector as wide as the float kernels': one panel's rows. */
+    /** 16-bit lanes in a vector as wide as the float kernels': one panel's 2·L rows, four panels a group. */
     static final VectorSpecies<Short> P = VectorSpecies.of(short.class, F.vectorShape());
-    static final int PANEL_ROWS = P.length(), GROUP_ROWS = 4 * PANEL_ROWS, L = F.length();
+    static final int PANEL_ROWS = P.length(), GROUP_ROWS = RowPanels.GROUP_ROWS, L = RowPanels.L;
     private static final int COLUMN_BYTES = 2 * PANEL_ROWS;
     private static final short NIBBLE = 0xF;
     private static final ValueLayout.OfShort LANE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
-    static {
-        if (GROUP_ROWS != RowPanels.GROUP_ROWS) {   // the scales are packed by ScaledPanels, [group][block][8·L]
-            throw new AssertionError("q4a8 groups of " + GROUP_ROWS + " rows, scales of " + RowPanels.GROUP_ROWS);
-        }
-    }
 
     public static Q4A8Matrix quantize(Matrix source, Arena arena) {
         return pack(source.rows(), source.cols(), arena, ScaledPanels.quantizing(source, Q4Matrix.BLOCK_RULE));
