@@ -35,18 +35,36 @@ public record BlockOffsetMatrix(Matrix levels, Matrix offsets) implements Matrix
 
     /** A Q4_K matrix with its levels in our q4 panels, exactly (the steps rounded to fp16, as above). */
     public static BlockOffsetMatrix q4(GgmlKQuantMatrix.WithMinimums source, Arena arena) {
-        if (source.levelBits() != 4) {
-            throw new IllegalArgumentException(source.format() + " levels have " + source.levelBits() + " bits; q4 holds 4");
-        }
-        return of(source, arena, true);
+        return of(fourBits(source, "q4"), arena, Q4Matrix::pack);
+    }
+
+    /**
+     * A Q4_K matrix with its levels in q4a8's layout, exactly: q4a8's integer kernel for the levels (its inputs
+     * rounded to int8, as for any q4a8 matrix), the offsets with the inputs' exact block sums.
+     */
+    public static BlockOffsetMatrix q4a8(GgmlKQuantMatrix.WithMinimums source, Arena arena) {
+        return of(fourBits(source, "q4a8"), arena, Q4A8Matrix::pack);
     }
 
     /** A Q4_K or Q5_K matrix with its levels in our int8 panels, exactly (the steps rounded to fp16, as above). */
     public static BlockOffsetMatrix int8(GgmlKQuantMatrix.WithMinimums source, Arena arena) {
-        return of(source, arena, false);
+        return of(source, arena, Int8Matrix::pack);
     }
 
-    private static BlockOffsetMatrix of(GgmlKQuantMatrix.WithMinimums source, Arena arena, boolean q4) {
+    private static GgmlKQuantMatrix.WithMinimums fourBits(GgmlKQuantMatrix.WithMinimums source, String format) {
+        if (source.levelBits() != 4) {
+            throw new IllegalArgumentException(source.format() + " levels have " + source.levelBits() + " bits; "
+                    + format + " holds 4");
+        }
+        return source;
+    }
+
+    /** How a layout packs signed levels and fp16 steps, row by row: {@code Q4Matrix.pack} and its siblings. */
+    private interface Packing {
+        Matrix pack(int rows, int cols, Arena arena, Supplier<ScaledPanels.RowLevels> perThread);
+    }
+
+    private static BlockOffsetMatrix of(GgmlKQuantMatrix.WithMinimums source, Arena arena, Packing packing) {
         int rows = source.rows(), cols = source.cols(), blocks = cols / BLOCK;
         int center = 1 << (source.levelBits() - 1);
         float[] offsets = new float[Math.multiplyExact(rows, blocks)];   // each row's written by the one thread filling it
@@ -69,8 +87,7 @@ public record BlockOffsetMatrix(Matrix levels, Matrix offsets) implements Matrix
                 }
             };
         };
-        Matrix levels = q4 ? Q4Matrix.pack(rows, cols, arena, perThread) : Int8Matrix.pack(rows, cols, arena, perThread);
-        return new BlockOffsetMatrix(levels, Bf16PanelMatrix.of(F32Matrix.of(offsets, rows, blocks), arena));
+        return new BlockOffsetMatrix(packing.pack(rows, cols, arena, perThread), Bf16PanelMatrix.of(F32Matrix.of(offsets, rows, blocks), arena));
     }
 
     @Override

@@ -50,7 +50,7 @@ public record Q4A8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
         return pack(source.rows(), source.cols(), arena, ScaledPanels.exactly(source));
     }
 
-    private static Q4A8Matrix pack(int rows, int cols, Arena arena, Supplier<ScaledPanels.RowLevels> perThread) {
+    static Q4A8Matrix pack(int rows, int cols, Arena arena, Supplier<ScaledPanels.RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
         MemorySegment packed = Q4Matrix.levelsMemory(arena, (long) RowPanels.groups(rows) * width * COLUMN_BYTES);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {

@@ -20,7 +20,8 @@ public enum WeightFormat {
     Q4,
     /**
      * {@link Q4A8Matrix}: q4's weights, multiplied with the inputs quantized to int8 per block of 32 as llama.cpp's
-     * Q4_0 is: 16-bit integer arithmetic, faster than q4's float kernels, with the inputs' rounding on top.
+     * Q4_0 is: 16-bit integer arithmetic, faster than q4's float kernels, with the inputs' rounding on top. Takes
+     * Q4_0 and Q4_K levels as they are (Q4_K with its minimum per block, as q4 does).
      */
     Q4A8,
     /**
@@ -64,6 +65,7 @@ public enum WeightFormat {
             case Q4A8 -> switch (m) {
                 case Q4A8Matrix q -> q;
                 case GgmlQ4Matrix q -> Q4A8Matrix.repack(q, arena);   // the same levels, laid out for our kernel
+                case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> BlockOffsetMatrix.q4a8(k, arena);
                 default -> Q4A8Matrix.quantize(m, arena);
             };
             case AUTO -> switch (m) {

@@ -8,6 +8,7 @@ import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.GgmlQ4Matrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
+import io.moemesh.core.tensor.Q4A8Matrix;
 import io.moemesh.core.tensor.Q4Matrix;
 import io.moemesh.core.tensor.Q6Matrix;
 import io.moemesh.core.tensor.Q8Matrix;
@@ -60,7 +61,7 @@ class KQuantPanelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"Q4_K,q4,3,1", "Q4_K,q4,130,3", "Q4_K,int8,5,2", "Q4_K,int8,129,1", "Q5_K,int8,3,1", "Q5_K,int8,130,3",
+    @CsvSource({"Q4_K,q4,3,1", "Q4_K,q4,130,3", "Q4_K,q4a8,3,1", "Q4_K,q4a8,130,3", "Q4_K,int8,5,2", "Q4_K,int8,129,1", "Q5_K,int8,3,1", "Q5_K,int8,130,3",
             "Q4_K,auto,7,2", "Q5_K,auto,2,1"})
     void levelsKeptAndEveryPathIsDot(DType type, String weights, int rows, int superBlocks) {
         SplittableRandom r = new SplittableRandom(type.ordinal() * 131L + rows * 7L + superBlocks);
@@ -68,9 +69,9 @@ class KQuantPanelsTest {
         byte[] bytes = GgmlMatrixTest.randomBlocks(type, rows * superBlocks, r);
         Matrix ggml = GgmlMatrixTest.matrix(type, segment(bytes), rows, cols);
         BlockOffsetMatrix ours = assertInstanceOf(BlockOffsetMatrix.class, WeightFormat.of(weights).quantize(ggml, ARENA));
-        boolean q4 = ours.levels() instanceof Q4Matrix;
-        assertEquals(type == DType.Q4_K && !weights.equals("int8"), q4, weights + " on " + type);
-        assertEquals(q4 ? "q4+min" : "int8+min", ours.format());
+        String layout = type == DType.Q5_K || weights.equals("int8") ? "int8" : weights.equals("q4a8") ? "q4a8" : "q4";
+        assertEquals(layout, ours.levels().format(), weights + " on " + type);
+        assertEquals(layout + "+min", ours.format());
         int center = type == DType.Q4_K ? 8 : 16;
 
         float[] row = new float[cols], offsets = new float[blocks];
@@ -82,7 +83,12 @@ class KQuantPanelsTest {
                 float[] sm = stepAndMin(bytes, type, block, c % 256 / 32);
                 float step = sm[0], min = sm[1], expected = GgmlMatrixTest.value(type, bytes, block, c % 256);
                 // the level, exactly: ggml's value is step · q − min, so q is the one level that gives it
-                int level = q4 ? ((Q4Matrix) ours.levels()).level(rr, c) : ((Int8Matrix) ours.levels()).level(rr, c);
+                int level = switch (ours.levels()) {
+                    case Q4Matrix q -> q.level(rr, c);
+                    case Q4A8Matrix q -> q.level(rr, c);
+                    case Int8Matrix q -> q.level(rr, c);
+                    default -> throw new AssertionError(ours.levels().format());
+                };
                 assertEquals(expected, step * (level + center) - min, 0f, type + " level [" + rr + "][" + c + "]");
                 // the offset: center · fp16(step) − min, within bf16's half ulp
                 float offset = center * Float.float16ToFloat(Float.floatToFloat16(step)) - min;
@@ -101,9 +107,11 @@ class KQuantPanelsTest {
             ours.row(rr, row, 0);
             ours.levels().row(rr, levelRow, 0);
             ours.offsets().row(rr, offsets, 0);
-            double absTerms = 0;
+            double absTerms = 0, inputRounding = 0;
             for (int c = 0; c < cols; c++) {
                 absTerms += (Math.abs(levelRow[c]) + Math.abs(offsets[c / 32])) * Math.abs(x[1 + c]);
+                // q4a8 rounds each input to its block's int8 grid, by at most half a step (max |x| / 127)
+                inputRounding += Math.abs(levelRow[c]) * blockMaxAbs(x, 1 + c / 32 * 32) / 254;
             }
             float reference = ours.dotReference(rr, x, 1), fast = ours.dot(rr, x, 1);
             assertTrue(Math.abs(fast - reference) <= 1e-5 * absTerms, "kernel " + fast + " vs twin " + reference + ", row " + rr);
@@ -111,7 +119,8 @@ class KQuantPanelsTest {
             for (int c = 0; c < cols; c++) {
                 viaRow += row[c] * x[1 + c];
             }
-            assertEquals(viaRow, reference, 1e-5 * absTerms, "twin vs the rows, row " + rr);
+            double rounding = layout.equals("q4a8") ? inputRounding : 0;
+            assertEquals(viaRow, reference, 1e-5 * absTerms + rounding, "twin vs the rows, row " + rr);
         }
         everyPathIsDot(ours, x, tokens);
         assertEquals(ours.levels().bytes() + ours.offsets().bytes(), ours.bytes());
@@ -222,6 +231,14 @@ class KQuantPanelsTest {
         }
     }
 
+    private static float blockMaxAbs(float[] x, int from) {
+        float max = 0;
+        for (int c = from; c < from + 32; c++) {
+            max = Math.max(max, Math.abs(x[c]));
+        }
+        return max;
+    }
+
     /** q4 has no room for Q5_K's fifth bit, nor int8 and q4 for Q6_K's 16-column scales: those are requantized. */
     @Test
     void formatsChoseTheLayoutThatKeepsTheValues() {
@@ -236,6 +253,9 @@ class KQuantPanelsTest {
 
         assertInstanceOf(Q4Matrix.class, WeightFormat.Q4.quantize(q5k, ARENA));
         assertInstanceOf(Q4Matrix.class, WeightFormat.Q4.quantize(q6k, ARENA));
+        assertInstanceOf(Q4A8Matrix.class, WeightFormat.Q4A8.quantize(q5k, ARENA));
+        assertInstanceOf(Q4A8Matrix.class, WeightFormat.Q4A8.quantize(q6k, ARENA));
+        assertEquals("q4a8+min", WeightFormat.Q4A8.quantize(q4k, ARENA).format());
         assertInstanceOf(Int8Matrix.class, WeightFormat.INT8.quantize(q6k, ARENA));
         assertSame(q4k, WeightFormat.STORED.quantize(q4k, ARENA));
 
