@@ -31,13 +31,14 @@ import java.util.stream.Collectors;
  * that another engine can be timed on the very same files.
  */
 @Command(name = "decode", mixinStandardHelpOptions = true,
-        description = {"Prefill and decode tokens/s of one greedy sequence (EOS ignored) in the embedded engine, per weight",
-                "format and thread count: warm-up generations until the kernels run compiled, then --repeats timed ones (median and best).",
-                "Default model: Qwen3-30B-A3B's shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768,",
-                "vocabulary 151936) cut to --layers layers, random weights, written once under $MOEMESH_HOME",
-                "(about 1.3 GB per layer plus 1.2 GB of embeddings and head); --shape 235b-a22b: Qwen3-235B-A22B's",
-                "(hidden 4096, 64/4 heads, experts of width 1536: about 5 GB per layer plus 2.5 GB),",
-                "2 layers by default."})
+        description = {"Prefill and decode tokens/s of one greedy sequence (EOS ignored) in the embedded engine, per "
+                        + "weight format and thread count: warm-up generations until the kernels run compiled, then "
+                        + "--repeats timed ones (median and best).",
+                "Default model: Qwen3-30B-A3B's shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width "
+                        + "768, vocabulary 151936) cut to --layers layers, random weights, written once under "
+                        + "$MOEMESH_HOME (about 1.3 GB per layer plus 1.2 GB of embeddings and head); --shape 235b-a22b: "
+                        + "Qwen3-235B-A22B's layers (hidden 4096, 64/4 heads, experts of width 1536: about 5 GB per layer "
+                        + "plus 2.5 GB), 2 layers by default."})
 final class BenchDecodeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "DIR",
             description = "Checkpoint directory (config.json + *.safetensors) or GGUF file. Default: the synthetic "

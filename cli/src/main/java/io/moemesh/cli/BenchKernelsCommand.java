@@ -39,13 +39,13 @@ import java.util.stream.Collectors;
  * bandwidth says how close a kernel is to the limit; at large batches it is compute, so GFLOP/s is the number.
  */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-        description = {"Matmul kernels (MatMul.vector()) on synthetic random weights of the real shapes, per weight format",
-                "and batch size: GB/s of weights read and GFLOP/s, next to the read bandwidth of a plain SIMD sum over a",
-                "buffer much larger than the caches, measured in the same run. A pass runs one expert's FFN as the engine",
-                "does (gate and up in one parallel pass, SiLU·up, then down), or attention's projections (q, k and v in",
-                "one pass, then o); --unfused times each matrix alone instead. Passes cycle through copies of the",
-                "weights (--working-set-mb in all) so that each reads memory, not cache. Prints the median and the best",
-                "pass after a warm-up."})
+        description = "Matmul kernels (MatMul.vector()) on synthetic random weights of the real shapes, per weight "
+                + "format and batch size: GB/s of weights read and GFLOP/s, next to the read bandwidth of a plain SIMD "
+                + "sum over a buffer much larger than the caches, measured in the same run. A pass runs one expert's "
+                + "FFN as the engine does (gate and up in one parallel pass, SiLU·up, then down), or attention's "
+                + "projections (q, k and v in one pass, then o); --unfused times each matrix alone instead. Passes "
+                + "cycle through copies of the weights (--working-set-mb in all) so that each reads memory, not "
+                + "cache. Prints the median and the best pass after a warm-up.")
 final class BenchKernelsCommand implements Callable<Integer> {
     record Projection(String name, int rows, int cols) {
     }

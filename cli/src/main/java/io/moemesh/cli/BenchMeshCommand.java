@@ -38,10 +38,10 @@ import java.util.concurrent.TimeUnit;
  * least the routing needs (one hidden vector to each distinct expert host and one back).
  */
 @Command(name = "mesh", mixinStandardHelpOptions = true,
-        description = {"Decode speed embedded vs through a local mesh (N expert-service JVMs, router, gateway), at batch",
-                "1 and 32 by default, on the embedded default model and on a synthetic model with Qwen3-30B-A3B's",
-                "layer shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768; --layers layers,",
-                "vocabulary --vocab, random weights, written once under $MOEMESH_HOME).",
+        description = {"Decode speed embedded vs through a local mesh (N expert-service JVMs, router, gateway), at batch "
+                        + "1 and 32 by default, on the embedded default model and on a synthetic model with Qwen3-30B-A3B's "
+                        + "layer shape (hidden 2048, 32/4 heads of 128, 128 experts top-8 of width 768; --layers layers, "
+                        + "vocabulary --vocab, random weights, written once under $MOEMESH_HOME).",
                 "Reports per-layer router round trips (p50/p99) and bytes on the wire per token per layer."})
 final class BenchMeshCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--models", split = ",", defaultValue = "embedded,30b-a3b", paramLabel = "M[,M...]",

@@ -14,9 +14,9 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "chat-template", mixinStandardHelpOptions = true,
-        description = {"Render a chat request through the chat_template of tokenizer_config.json and print",
-                "{\"prompt\": \"...\", \"ids\": [...]}. The request is a JSON object with messages, optional tools,",
-                "optional enable_thinking."})
+        description = {"Render a chat request through the chat_template of tokenizer_config.json and print "
+                        + "{\"prompt\": \"...\", \"ids\": [...]}. The request is a JSON object with messages, optional tools, "
+                        + "optional enable_thinking."})
 final class ChatTemplateCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "DIR",
             description = "Directory with tokenizer.json and tokenizer_config.json (default: Qwen3's).")

@@ -24,8 +24,8 @@ import java.util.function.IntPredicate;
 /** Prefill + decode, streaming the text as it is generated (or the ids as JSON with --ids). */
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = {"Generate a continuation of a prompt (text or token ids) and stream it to stdout.",
-                "Sampling defaults to Qwen3's recommended settings (T 0.6, top-p 0.95, top-k 20; with --no-think",
-                "T 0.7, top-p 0.8, top-k 20, presence penalty 1.5). --temperature 0 is greedy."})
+                "Sampling defaults to Qwen3's recommended settings (T 0.6, top-p 0.95, top-k 20; with --no-think "
+                        + "T 0.7, top-p 0.8, top-k 20, presence penalty 1.5). --temperature 0 is greedy."})
 final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

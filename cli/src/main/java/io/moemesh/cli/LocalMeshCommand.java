@@ -10,9 +10,9 @@ import java.util.concurrent.Callable;
 
 /** The whole mesh on this machine until Ctrl-C. */
 @Command(name = "local-mesh", mixinStandardHelpOptions = true,
-        description = {"Start a mesh on loopback: N expert-service JVMs (each expert on --replicas of them), a",
-                "router-service, an attention-service and a gateway on --port. Ctrl-C stops them all.",
-                "Logs go to $MOEMESH_HOME/local-mesh/logs."})
+        description = {"Start a mesh on loopback: N expert-service JVMs (each expert on --replicas of them), a "
+                        + "router-service, an attention-service and a gateway on --port. Ctrl-C stops them all. "
+                        + "Logs go to $MOEMESH_HOME/local-mesh/logs."})
 final class LocalMeshCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;

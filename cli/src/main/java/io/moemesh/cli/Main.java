@@ -12,8 +12,8 @@ import java.io.PrintWriter;
 /** {@code ./moe-mesh <command>}: the engine from the command line. */
 @Command(name = "moe-mesh", mixinStandardHelpOptions = true, version = "moe-mesh 0.1.0",
         description = {"Qwen3 / Qwen3-MoE inference on CPUs, in one JVM or split across a mesh of services.",
-                "Without --model, commands use the embedded default model (random weights, real Qwen3 tokenizer),",
-                "written once under $MOEMESH_HOME (default ~/.cache/moe-mesh)."},
+                "Without --model, commands use the embedded default model (random weights, real Qwen3 tokenizer), "
+                        + "written once under $MOEMESH_HOME (default ~/.cache/moe-mesh)."},
         subcommands = {ServeCommand.class, GenerateCommand.class, ForwardCommand.class, TokenizeCommand.class, ChatTemplateCommand.class, LocalMeshCommand.class, PlanCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
