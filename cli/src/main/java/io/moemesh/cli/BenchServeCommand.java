@@ -34,11 +34,11 @@ import java.util.stream.Stream;
  * sending requests one after the other, timed from the server-sent events they receive.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serving speed through the OpenAI API: at each --concurrency, that many",
-                "clients stream chat completions at once (greedy, --max-tokens each). Reports",
-                "aggregate completion tokens/s, per-stream tokens/s, time to first token",
-                "p50/p99 and inter-token latency. Starts a gateway on the embedded default",
-                "model (or --model) on a free loopback port, unless --url names a server."})
+        description = {"Serving speed through the OpenAI API: at each --concurrency, that many "
+                        + "clients stream chat completions at once (greedy, --max-tokens each). Reports "
+                        + "aggregate completion tokens/s, per-stream tokens/s, time to first token "
+                        + "p50/p99 and inter-token latency. Starts a gateway on the embedded default "
+                        + "model (or --model) on a free loopback port, unless --url names a server."})
 final class BenchServeCommand implements Callable<Integer> {
     @Mixin
     GatewayOptions gateway;

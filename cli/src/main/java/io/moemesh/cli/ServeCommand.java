@@ -20,11 +20,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * this process adds the one line that says it is ready and where, and stops the child when it is stopped.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Serve a model: the gateway's OpenAI-compatible API (/v1/chat/completions,",
-                "/v1/completions, /v1/models) and its gRPC API, on the embedded default model",
-                "unless --model names one. Every role runs in the gateway's JVM (local-mesh",
-                "splits them). Prints 'ready: ...' once it answers; Ctrl-C stops it.",
-                "MOEMESH_JAVA_OPTS is passed on to the gateway's JVM (e.g. -Xmx4g)."})
+        description = {"Serve a model: the gateway's OpenAI-compatible API (/v1/chat/completions, "
+                        + "/v1/completions, /v1/models) and its gRPC API, on the embedded default model "
+                        + "unless --model names one. Every role runs in the gateway's JVM (local-mesh "
+                        + "splits them). Prints 'ready: ...' once it answers; Ctrl-C stops it. "
+                        + "MOEMESH_JAVA_OPTS is passed on to the gateway's JVM (e.g. -Xmx4g)."})
 final class ServeCommand implements Callable<Integer> {
     /** How long a stopped gateway gets to finish before it is killed. */
     private static final int STOP_GRACE_SECONDS = 30;
