@@ -87,7 +87,8 @@ public record BlockOffsetMatrix(Matrix levels, Matrix offsets) implements Matrix
                 }
             };
         };
-        return new BlockOffsetMatrix(packing.pack(rows, cols, arena, perThread), Bf16PanelMatrix.of(F32Matrix.of(offsets, rows, blocks), arena));
+        return new BlockOffsetMatrix(packing.pack(rows, cols, arena, perThread),
+                Bf16PanelMatrix.of(F32Matrix.of(offsets, rows, blocks), arena));
     }
 
     @Override

@@ -61,8 +61,8 @@ class KQuantPanelsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"Q4_K,q4,3,1", "Q4_K,q4,130,3", "Q4_K,q4a8,3,1", "Q4_K,q4a8,130,3", "Q4_K,int8,5,2", "Q4_K,int8,129,1", "Q5_K,int8,3,1", "Q5_K,int8,130,3",
-            "Q4_K,auto,7,2", "Q5_K,auto,2,1"})
+    @CsvSource({"Q4_K,q4,3,1", "Q4_K,q4,130,3", "Q4_K,q4a8,3,1", "Q4_K,q4a8,130,3", "Q4_K,int8,5,2", "Q4_K,int8,129,1",
+            "Q5_K,int8,3,1", "Q5_K,int8,130,3", "Q4_K,auto,7,2", "Q5_K,auto,2,1"})
     void levelsKeptAndEveryPathIsDot(DType type, String weights, int rows, int superBlocks) {
         SplittableRandom r = new SplittableRandom(type.ordinal() * 131L + rows * 7L + superBlocks);
         int cols = superBlocks * 256, blocks = cols / 32;
