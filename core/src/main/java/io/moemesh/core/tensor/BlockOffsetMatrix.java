@@ -9,7 +9,7 @@ import static io.moemesh.core.tensor.QuantBlocks.BLOCK;
  * Weights that are a matrix of scaled levels plus an offset per row and block of 32 columns:
  * w[r][c] = levels[r][c] + offsets[r][c / 32]. llama.cpp's Q4_K and Q5_K ({@link GgmlKQuantMatrix.WithMinimums})
  * store w = step · q − min with an unsigned level q of 4 or 5 bits, one step and one minimum per 32 columns. Then
- * q − 2^(bits−1) is a signed level our q4 or int8 panels hold as it is, under the step rounded to an fp16 s, and
+ * q − 2^(bits−1) is a signed level our q4, q4a8 or int8 panels hold as it is, under the step rounded to an fp16 s, and
  * 2^(bits−1) · s − min is what is left of the block: its offset. So Σ_c w·x is the panels' product plus
  * Σ_b offset_b · Σ_{c∈b} x_c, a second product 32 times narrower: the offsets (bf16 panels) with the inputs' block
  * sums ({@link BlockInputSums}), computed once per call for all its rows.
