@@ -9,6 +9,8 @@ import io.moemesh.core.tensor.Bf16Matrix;
 import io.moemesh.core.tensor.Bf16PanelMatrix;
 import io.moemesh.core.tensor.BlockOffsetMatrix;
 import io.moemesh.core.tensor.F32Matrix;
+import io.moemesh.core.tensor.Fp8BlockMatrix;
+import io.moemesh.core.tensor.Fp8PanelMatrix;
 import io.moemesh.core.tensor.GgmlKQuantMatrix;
 import io.moemesh.core.tensor.Int8Matrix;
 import io.moemesh.core.tensor.Matrix;
@@ -67,7 +69,7 @@ final class BenchKernelsCommand implements Callable<Integer> {
                     new Projection("v", 512, 4096), new Projection("o", 4096, 8192))));
 
     static final List<String> FORMATS = List.of("bf16", "stored", "int8", "q4", "q4a8", "f32", "q4_K", "q5_K", "q6_K",
-            "q4_K/auto", "q5_K/auto", "q6_K/auto");
+            "q4_K/auto", "q5_K/auto", "q6_K/auto", "fp8", "fp8/auto");
 
     @Option(names = "--formats", split = ",", defaultValue = "bf16,int8,q4,q4a8,f32", paramLabel = "F[,F...]",
             description = "Weight formats: bf16 (in row panels, as --weights bf16), stored (bf16 row by row, as Qwen stores "
@@ -75,7 +77,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
                     + "GGUF K-quant as stored in the file: q4_K, q5_K, q6_K (random "
                     + "super-blocks: the Q4_K_M files are mostly q4_K, some q6_K), or as --weights auto loads it: "
                     + "q4_K/auto (q4 panels with a minimum per block), q5_K/auto (int8 panels with one), q6_K/auto "
-                    + "(q6 panels) (default ${DEFAULT-VALUE}).")
+                    + "(q6 panels); fp8 (e4m3 with a scale per 128x128 block, as Qwen3-*-FP8 store them: random bytes, "
+                    + "row by row as --weights stored runs them) or fp8/auto (fp8 panels) (default ${DEFAULT-VALUE}).")
     List<String> formats;
 
     @Option(names = "--shapes", split = ",", defaultValue = "30b-expert,235b-expert,30b-attention,235b-attention",
@@ -305,6 +308,8 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case "q4_K", "q5_K", "q6_K" -> randomKQuant(kQuant(format), m.rows(), m.cols(), arena);
             case "q4_K/auto", "q5_K/auto", "q6_K/auto" -> WeightFormat.AUTO.quantize(
                     randomKQuant(kQuant(format), m.rows(), m.cols(), arena), arena);
+            case "fp8" -> randomFp8(m.rows(), m.cols(), arena);
+            case "fp8/auto" -> WeightFormat.AUTO.quantize(randomFp8(m.rows(), m.cols(), arena), arena);
             default -> WeightFormat.of(format).quantize(m, arena);
         };
     }
@@ -324,6 +329,24 @@ final class BenchKernelsCommand implements Callable<Integer> {
         MemorySegment data = arena.allocate(bytes.length, 64);
         MemorySegment.copy(bytes, 0, data, ValueLayout.JAVA_BYTE, 0, bytes.length);
         return GgmlKQuantMatrix.of(type, data, rows, cols);
+    }
+
+    /**
+     * An FP8 matrix of random e4m3 bytes (no NaN) under a scale per 128 × 128 block, as Qwen's FP8 checkpoints hold
+     * their weights: the kernels' speed depends on the layout only.
+     */
+    private static Fp8BlockMatrix randomFp8(int rows, int cols, Arena arena) {
+        SplittableRandom random = new SplittableRandom(rows * 31L + cols);
+        MemorySegment data = arena.allocate((long) rows * cols, 64);
+        for (long i = 0; i < data.byteSize(); i++) {
+            int b = random.nextInt(256);
+            data.set(ValueLayout.JAVA_BYTE, i, (byte) ((b & 0x7F) == 0x7F ? b - 1 : b));
+        }
+        float[] scales = new float[((rows + 127) / 128) * ((cols + 127) / 128)];
+        for (int i = 0; i < scales.length; i++) {
+            scales[i] = (float) (1e-4 + random.nextDouble() * 1e-3);
+        }
+        return new Fp8BlockMatrix(data, rows, cols, scales, 128, 128);
     }
 
     private static long bytes(List<Matrix> set) {
@@ -350,6 +373,9 @@ final class BenchKernelsCommand implements Callable<Integer> {
             case Q4Matrix q -> q.copy(arena);
             case Q4A8Matrix q -> q.copy(arena);
             case Q6Matrix q -> q.copy(arena);
+            case Fp8PanelMatrix q -> q.copy(arena);
+            case Fp8BlockMatrix f -> new Fp8BlockMatrix(dup(f.data(), arena), f.rows(), f.cols(), f.scales(), f.blockRows(),
+                    f.blockCols());
             case GgmlKQuantMatrix k -> GgmlKQuantMatrix.of(k.type(), dup(k.data(), arena), k.rows(), k.cols());
             case BlockOffsetMatrix b -> new BlockOffsetMatrix(copy(b.levels(), arena), copy(b.offsets(), arena));
             default -> throw new IllegalStateException("no copy for " + m.format());

@@ -50,12 +50,12 @@ final class Q4Kernel {
     /**
      * x[xOffset, xOffset + cols) times each of {@code scales} (two or three powers of two) into in[at + j·width ...),
      * zero-padded to width: the scaled copies of the inputs a kernel that reads its values in windows multiplies
-     * (q4's two, q6's three: {@link Q6Matrix}). False (and nothing to use) where some product would not be exact: an |x| that the
+     * (q4's two, q6's three: {@link Q6Matrix}; fp8's one: {@link Fp8PanelMatrix}). False (and nothing to use) where some product would not be exact: an |x| that the
      * largest scale takes to 2^127 or past, a NaN, or a nonzero |x| that the smallest takes below float's normal range.
      */
     static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] scales, float[] in, int at) {
-        if (scales.length != 2 && scales.length != 3) {
-            throw new IllegalArgumentException("two or three scaled copies, not " + scales.length);
+        if (scales.length < 1 || scales.length > 3) {
+            throw new IllegalArgumentException("one to three scaled copies, not " + scales.length);
         }
         float largestScale = 0, smallestScale = Float.POSITIVE_INFINITY;
         for (float scale : scales) {
@@ -65,8 +65,8 @@ final class Q4Kernel {
         float largestInput = largestScale > 1 ? 0x1p127f / largestScale : Float.POSITIVE_INFINITY;
         float smallestInput = smallestScale < 1 ? Float.MIN_NORMAL / smallestScale : 0;
         // the copies written out, not in a loop over the scales: that loop cost q4 5-9% at batch 1 (bench kernels)
-        float first = scales[0], second = scales[1], third = scales[scales.length - 1];
-        boolean three = scales.length == 3;
+        float first = scales[0], second = scales[scales.length > 1 ? 1 : 0], third = scales[scales.length - 1];
+        boolean two = scales.length > 1, three = scales.length == 3;
         FloatVector largest = FloatVector.zero(F), smallest = FloatVector.broadcast(F, Float.POSITIVE_INFINITY);
         int c = 0;
         for (int bound = F.loopBound(cols); c < bound; c += F.length()) {
@@ -74,7 +74,9 @@ final class Q4Kernel {
             largest = largest.max(size);
             smallest = smallest.min(size.blend(Float.POSITIVE_INFINITY, size.eq(0)));
             v.mul(first).intoArray(in, at + c);
-            v.mul(second).intoArray(in, at + width + c);
+            if (two) {
+                v.mul(second).intoArray(in, at + width + c);
+            }
             if (three) {
                 v.mul(third).intoArray(in, at + 2 * width + c);
             }

@@ -12,11 +12,11 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
 
 /**
  * Weights with rows interleaved in panels: our bf16 ({@link Bf16PanelMatrix}), int8 ({@link Int8Matrix}), q4
- * ({@link Q4Matrix}) and q6 ({@link Q6Matrix}). With L float lanes (16 with AVX-512, 8 with AVX2), rows come in groups
- * of 8·L, eight panels of L rows; a layout stores, for each group, block of 32 columns (16 for q6:
- * {@link #blockWidth}) and column in that order, the values of that column for the whole group (int8 and q4 keep
- * the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are padded to whole groups and columns to
- * whole blocks with zeros.
+ * ({@link Q4Matrix}), q6 ({@link Q6Matrix}) and fp8 ({@link Fp8PanelMatrix}). With L float lanes (16 with AVX-512,
+ * 8 with AVX2), rows come in groups of 8·L, eight panels of L rows; a layout stores, for each group, block of 32
+ * columns (16 for q6: {@link #blockWidth}) and column in that order, the values of that column for the whole group
+ * (int8 and q4 keep the fp16 scale of each row and block apart: {@link ScaledPanels}). Rows are padded to whole
+ * groups and columns to whole blocks with zeros.
  *
  * <p><b>Why.</b> The kernels multiply a column of 8·L values by one broadcast input value, each lane accumulating its
  * own row: no lane sums at the end of a row, and the input costs one 4-byte broadcast per column instead of a
@@ -30,7 +30,7 @@ import static io.moemesh.core.tensor.QuantBlocks.F;
  * kernel (one token, many tokens, one row) does exactly these operations for each row and token, so a token's
  * results never depend on the batch it is in. Here are the parts the layouts share: all but reading values and scales.
  */
-sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix, Q6Matrix {
+sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix, Q6Matrix, Fp8PanelMatrix {
     int L = F.length();
     /** Rows of a group. */
     int GROUP_ROWS = 8 * L;

@@ -10,7 +10,7 @@ import java.util.Locale;
  * proportionally more tokens per second on a memory-bound CPU.
  */
 public enum WeightFormat {
-    /** As the checkpoint stores them: bf16 for Qwen's releases, fp8 blocks for the -FP8 ones. */
+    /** As the checkpoint stores them: bf16 for Qwen's releases, fp8 blocks for the -FP8 ones (row by row). */
     STORED,
     /** {@link Bf16PanelMatrix}: the checkpoint's bf16 values (others rounded to bf16), laid out for the kernels. */
     BF16,
@@ -28,7 +28,8 @@ public enum WeightFormat {
      * Each tensor in the fastest of the layouts above that keeps its values, for GGUF files as published (Q4_K_M is
      * Q4_K with Q6_K in some tensors): bf16 into bf16 panels, Q8_0 into int8 and Q4_0 into q4, exactly; Q4_K into q4
      * and Q5_K into int8 with a minimum per block ({@link BlockOffsetMatrix}: every level kept); Q6_K into q6 panels
-     * ({@link Q6Matrix}: every level and scale kept, 6.625 bits a weight); f32, f16 and fp8 as stored.
+     * ({@link Q6Matrix}: every level and scale kept, 6.625 bits a weight); an FP8 checkpoint's e4m3 blocks into fp8
+     * panels ({@link Fp8PanelMatrix}: every byte and scale kept); f32 and f16 as stored.
      */
     AUTO;
 
@@ -75,6 +76,7 @@ public enum WeightFormat {
                 case GgmlKQuantMatrix.WithMinimums k when k.levelBits() == 4 -> Q4.quantize(k, arena);
                 case GgmlKQuantMatrix.Q6K k -> Q6Matrix.repack(k, arena);
                 case GgmlKQuantMatrix k -> INT8.quantize(k, arena);
+                case Fp8BlockMatrix f when Fp8PanelMatrix.fits(f) -> Fp8PanelMatrix.repack(f, arena);
                 default -> m;
             };
         };

@@ -59,6 +59,7 @@ class MatMulTest {
             }
             case "int8", "q4", "q4a8" -> WeightFormat.of(format).quantize(matrix("f32", rows, cols, r), ARENA);
             case "bf16p" -> WeightFormat.BF16.quantize(matrix("bf16", rows, cols, r), ARENA);   // bf16 in row panels
+            case "fp8p" -> WeightFormat.AUTO.quantize(matrix("fp8", rows, cols, r), ARENA);   // fp8 in row panels
             default -> throw new IllegalArgumentException(format);
         };
     }
@@ -70,7 +71,9 @@ class MatMulTest {
             // q4 with two whole groups of rows (its two-group kernel) and a partial third
             "int8,41,256,1", "q4,41,256,1", "q4,16,128,1", "q4,260,96,1", "bf16p,37,131,3", "bf16p,129,1000,1", "bf16p,5,7,2",
             // q4a8: one token, a few (each alone), four and more (a decoded block), partial blocks and groups
-            "q4a8,37,45,3", "q4a8,129,1000,2", "q4a8,260,96,1", "q4a8,41,256,9", "q4a8,300,77,4", "q4a8,3,33,13"})
+            "q4a8,37,45,3", "q4a8,129,1000,2", "q4a8,260,96,1", "q4a8,41,256,9", "q4a8,300,77,4", "q4a8,3,33,13",
+            // fp8 panels: one token, a few (streamed), many (a decoded block); scale blocks across groups and blocks
+            "fp8p,200,333,1", "fp8p,129,257,3", "fp8p,300,131,9", "fp8p,5,7,2", "fp8p,260,1000,32"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -126,7 +129,7 @@ class MatMulTest {
             "int8,300,77,2", "int8,290,45,3", "int8,200,64,5", "bf16p,300,131,2", "bf16p,129,33,3", "bf16p,256,96,4",
             "q4,300,77,2", "q4,290,45,3", "q4,129,1000,5", "q4,260,96,4",
             "q4a8,33,200,8", "q4a8,9,1000,13", "q4a8,3,2048,32", "q4a8,300,77,2", "q4a8,129,1000,5", "q4a8,260,96,4",
-            "q4a8,41,256,7"})
+            "q4a8,41,256,7", "fp8p,300,131,2", "fp8p,129,257,5", "fp8p,260,96,13", "fp8p,3,2048,32"})
     void batchedRowsEqualOneTokenAtATimeExactly(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 17L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -149,7 +152,7 @@ class MatMulTest {
      * alone, the paired kernel included (block formats from 8 tokens), with outputs strided and offset.
      */
     @ParameterizedTest
-    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9", "bf16,2048,32", "bf16,40,8", "q4a8,200,8"})
+    @CsvSource({"int8,45,9", "int8,2048,32", "q4,200,8", "q4,1000,13", "q4,2048,32", "bf16,131,9", "bf16,2048,32", "bf16,40,8", "q4a8,200,8", "fp8p,300,9"})
     void twoRowsAtOnceEqualEachRowAlone(String format, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(cols * 31L + tokens);
         Matrix gate = matrix(format, 5, cols, r), up = matrix(format, 5, cols, r);
@@ -176,7 +179,7 @@ class MatMulTest {
     @ParameterizedTest
     @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5",
             "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2", "q4,300,77,3",
-            "q4a8,300,200,1", "q4a8,300,200,5", "q4a8,129,45,2", "q4a8,300,77,6"})
+            "q4a8,300,200,1", "q4a8,300,200,5", "q4a8,129,45,2", "q4a8,300,77,6", "fp8p,300,200,1", "fp8p,300,77,6"})
     void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
         Matrix w = matrix(format, rows, cols, r);
@@ -201,7 +204,7 @@ class MatMulTest {
 
     /** Q, K and V in one pass give what three separate products give, for both kernels. */
     @ParameterizedTest
-    @CsvSource({"bf16,1", "bf16,6", "int8,3", "q4,1", "q4,5", "bf16p,4"})
+    @CsvSource({"bf16,1", "bf16,6", "int8,3", "q4,1", "q4,5", "bf16p,4", "fp8p,1", "fp8p,7"})
     void severalMatricesInOnePassEqualSeparateProducts(String format, int tokens) {
         SplittableRandom r = new SplittableRandom(tokens);
         Matrix[] ws = {matrix(format, 70, 131, r), matrix(format, 1, 131, r), matrix(format, 33, 131, r)};
