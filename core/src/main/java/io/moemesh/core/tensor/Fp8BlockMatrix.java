@@ -18,7 +18,7 @@ import static io.moemesh.core.tensor.RowPanels.L;
  * Qwen3-*-FP8): w[r][c] = fp8[r][c] · scale[r / blockRows][c / blockCols]. Edge blocks may be partial. This is
  * {@code --weights stored} (and {@code --load mmap}): row by row, each row dequantized into a buffer and then
  * multiplied. {@code --weights auto} lays the same bytes out in row panels ({@link Fp8PanelMatrix}), whose kernels
- * dequantize as they multiply: 30 against 8 GB/s (bench kernels, 30B expert, one thread).
+ * dequantize as they multiply: 29 against 4.8 GB/s (bench kernels, 30B expert, one thread).
  */
 public record Fp8BlockMatrix(MemorySegment data, int rows, int cols, float[] scales, int blockRows, int blockCols)
         implements Matrix {

@@ -16,8 +16,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /** Opens checkpoint tensors as {@link Matrix} views in their stored format, checking shapes against the config. */
 public final class Matrices {
     private static final System.Logger LOG = System.getLogger(Matrices.class.getName());
-    /** The files this JVM has said of, once each, that their K-quants kept as stored are slow. */
-    private static final Set<Path> K_QUANT_HINTED = ConcurrentHashMap.newKeySet();
+    /** The files this JVM has said of, once each, that their K-quants or FP8 blocks kept as stored are slow. */
+    private static final Set<Path> ROW_BY_ROW_HINTED = ConcurrentHashMap.newKeySet();
 
     private Matrices() {
     }
@@ -27,11 +27,12 @@ public final class Matrices {
         WeightFormat format = checkpoint.plan().formatFor(name);
         if (format == WeightFormat.STORED || checkpoint.mode() == LoadMode.MMAP) {
             Matrix m = stored(checkpoint, name, rows, cols);
-            if (format == WeightFormat.STORED && m instanceof GgmlKQuantMatrix k && K_QUANT_HINTED.add(checkpoint.dir())) {
+            if (format == WeightFormat.STORED && (m instanceof GgmlKQuantMatrix || m instanceof Fp8BlockMatrix)
+                    && ROW_BY_ROW_HINTED.add(checkpoint.dir())) {
                 LOG.log(System.Logger.Level.WARNING, "{0} holds {1} weights, which run in their own layout, dequantized row "
-                        + "by row: several times slower than our row panels. --weights auto keeps every level of Q4_K, "
-                        + "Q5_K and Q6_K in the panels: see Weight formats in the README",
-                        checkpoint.dir().getFileName(), k.format());
+                        + "by row: several times slower than our row panels. --weights auto keeps every level and scale "
+                        + "of Q4_K, Q5_K, Q6_K and FP8 in the panels: see Weight formats in the README",
+                        checkpoint.dir().getFileName(), m.format());
             }
             return format.quantize(m, checkpoint.arena());
         }
