@@ -392,24 +392,6 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         s7.fma(FloatVector.fromArray(F, blockScales, 7 * L), FloatVector.fromArray(F, totals, totalsAt + 7 * L)).intoArray(totals, totalsAt + 7 * L);
     }
 
-    /** {@link RowPanels#blockStreamedTwo}: one token's kernel twice (the block from cache the second time). */
-    @Override
-    public void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
-                                 float[] totals, int totalsAt, float[] blockScales) {
-        blockStreamed(group, block, x, xa, startA, totals, totalsAt, blockScales);
-        blockStreamed(group, block, x, xb, startB, totals, totalsAt + GROUP_ROWS, blockScales);
-    }
-
-    /**
-     * {@link RowPanels#blockStreamedPair}: one group after the other. Unused by dotRows ({@link #pairsGroups}).
-     */
-    @Override
-    public void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
-                                  float[] scalesA, float[] scalesB) {
-        blockStreamed(group, block, x, xo, start, totals, 0, scalesA);
-        blockStreamed(group + 1, block, x, xo, start, totals, GROUP_ROWS, scalesB);
-    }
-
     /**
      * No: a thread reads q6's levels faster one group at a time than two groups block by block (one thread, 32768 ×
      * 2048 from memory: 20–22 GB/s against 16–17 with both groups in one loop, and 15.7 one after the other), where

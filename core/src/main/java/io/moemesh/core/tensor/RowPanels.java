@@ -55,8 +55,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      * token's time (bench kernels int8 at two threads, 30B expert: batch 2 at 0.8x batch 1's GFLOP/s), and an
      * expert's batch in a mesh or a prompt is mostly one to a few tokens.
      */
-    void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
-                          float[] totals, int totalsAt, float[] blockScales);
+    default void blockStreamedTwo(int group, int block, float[] x, int xa, int xb, float startA, float startB,
+                                  float[] totals, int totalsAt, float[] blockScales) {
+        // by default one token's kernel twice, the block from cache the second time (q6, fp8)
+        blockStreamed(group, block, x, xa, startA, totals, totalsAt, blockScales);
+        blockStreamed(group, block, x, xb, startB, totals, totalsAt + GROUP_ROWS, blockScales);
+    }
 
     /**
      * {@link #blockStreamed} of groups {@code group} and {@code group + 1} at once, their totals at [0, 8·L) and
@@ -67,8 +71,12 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
      * spread of its levels' placement ({@link Q4Matrix}); placed, it gains too: batch 1 at one thread 30B expert
      * 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice).
      */
-    void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals, float[] scalesA,
-                           float[] scalesB);
+    default void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+                                   float[] scalesA, float[] scalesB) {
+        // by default one group after the other, for layouts that do not pair groups (pairsGroups false: q6, fp8)
+        blockStreamed(group, block, x, xo, start, totals, 0, scalesA);
+        blockStreamed(group + 1, block, x, xo, start, totals, GROUP_ROWS, scalesB);
+    }
 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
     void decodeBlock(int group, int block, int width, float[] decoded);
