@@ -15,6 +15,9 @@ import java.util.Map;
 
 /** One service of a local mesh: the packaged Quarkus app of a module, as its own JVM on loopback. */
 final class MeshProcess implements AutoCloseable {
+    /** Every port {@link #freePort} has given out, so that it never gives one twice. */
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final String name;
     private final Process process;
     private final String host;
@@ -142,12 +145,22 @@ final class MeshProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * A port free now and never handed out by this JVM before. The OS may give a port just closed here to the next
+     * bind(0), and a mesh's processes bind theirs only once started: expert-2 and the attention service were both
+     * given 41555 in one CI run (MeshCommandsIT), and the second failed to start.
+     */
     static int freePort() {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            try (ServerSocket s = new ServerSocket(0)) {
+                if (HANDED_OUT.add(s.getLocalPort())) {
+                    return s.getLocalPort();
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
         }
+        throw new IllegalStateException("no free port left that this process has not handed out already");
     }
 
     String name() {
