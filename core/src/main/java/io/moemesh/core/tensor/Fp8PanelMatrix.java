@@ -87,7 +87,7 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
                     if (r >= rows) {
                         break;   // padding rows: zero bytes, zero scales
                     }
-                    long at = columnAt(g, 0, width) + within;
+                    long at = (long) g * width * GROUP_ROWS + within;   // the group's first column, as columnAt
                     for (int c = 0; c < cols; c++, at += GROUP_ROWS) {
                         packed.set(ValueLayout.JAVA_BYTE, at, data.get(ValueLayout.JAVA_BYTE, (long) r * cols + c));
                     }
@@ -121,9 +121,9 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
         return (cols + blockCols - 1) / blockCols;
     }
 
-    /** Byte offset of column {@code col} of group {@code group}, for rows {@code width} columns wide (padded). */
-    private static long columnAt(int group, int col, int width) {
-        return ((long) group * width + col) * GROUP_ROWS;
+    /** Byte offset of column {@code col}'s bytes in group {@code group}: the group's rows in order, as int8's. */
+    private long columnAt(int group, int col) {
+        return columnIndex(group, col) * GROUP_ROWS;
     }
 
     /** Byte offset of the scales (times 2^64) of the group's rows for scale column {@code s}. */
@@ -132,7 +132,7 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
     }
 
     private byte level(int row, int col) {
-        return levels.get(ValueLayout.JAVA_BYTE, columnAt(row / GROUP_ROWS, col, blocks() * BLOCK) + row % GROUP_ROWS);
+        return levels.get(ValueLayout.JAVA_BYTE, columnAt(row / GROUP_ROWS, col) + row % GROUP_ROWS);
     }
 
     /** The checkpoint's weight: e4m3 value times its block's scale. */
@@ -211,7 +211,7 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
 
     @Override
     public void decodeBlock(int group, int block, int width, float[] decoded) {
-        long at = columnAt(group, block * BLOCK, blocks() * BLOCK);
+        long at = columnAt(group, block * BLOCK);
         for (int k = 0; k < width; k++, at += GROUP_ROWS) {
             for (int n = 0; n < 8; n++) {
                 ((IntVector) ByteVector.fromMemorySegment(B, levels, at + n * L, ByteOrder.LITTLE_ENDIAN)
@@ -229,7 +229,7 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
     @Override
     public void blockStreamed(int group, int block, float[] x, int xo, float start, float[] totals, int totalsAt,
                               float[] blockScales) {
-        long at = columnAt(group, block * BLOCK, blocks() * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
+        long at = columnAt(group, block * BLOCK), end = at + (long) BLOCK * GROUP_ROWS;
         FloatVector s0 = FloatVector.broadcast(F, start), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
         FloatVector xk;
         for (; at < end; at += GROUP_ROWS, xo++) {

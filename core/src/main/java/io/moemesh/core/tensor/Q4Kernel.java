@@ -48,10 +48,11 @@ final class Q4Kernel {
     }
 
     /**
-     * x[xOffset, xOffset + cols) times each of {@code scales} (two or three powers of two) into in[at + j·width ...),
+     * x[xOffset, xOffset + cols) times each of {@code scales} (one to three powers of two) into in[at + j·width ...),
      * zero-padded to width: the scaled copies of the inputs a kernel that reads its values in windows multiplies
-     * (q4's two, q6's three: {@link Q6Matrix}; fp8's one: {@link Fp8PanelMatrix}). False (and nothing to use) where some product would not be exact: an |x| that the
-     * largest scale takes to 2^127 or past, a NaN, or a nonzero |x| that the smallest takes below float's normal range.
+     * (q4's two, q6's three: {@link Q6Matrix}; fp8's one: {@link Fp8PanelMatrix}). False (and nothing to use) where
+     * some product would not be exact: an |x| that the largest scale takes to 2^127 or past, a NaN, or a nonzero |x|
+     * that the smallest takes below float's normal range.
      */
     static boolean scaleInputs(float[] x, int xOffset, int cols, int width, float[] scales, float[] in, int at) {
         if (scales.length < 1 || scales.length > 3) {
