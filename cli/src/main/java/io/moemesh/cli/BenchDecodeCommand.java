@@ -60,6 +60,12 @@ final class BenchDecodeCommand implements Callable<Integer> {
                     + "that, e.g. with --formats stored,auto.")
     String gguf;
 
+    @Option(names = "--fp8",
+            description = "Write the synthetic model as Qwen's -FP8 releases store theirs (attention and expert "
+                    + "projections in FP8 e4m3 with a float scale per 128x128 block, the rest bf16; about half the "
+                    + "bytes) and time that, e.g. with --formats auto,int8.")
+    boolean fp8;
+
     @Option(names = "--vocab", defaultValue = "151936", paramLabel = "V",
             description = "Vocabulary of the synthetic model (default ${DEFAULT-VALUE}, Qwen3's).")
     int vocab;
@@ -115,11 +121,16 @@ final class BenchDecodeCommand implements Callable<Integer> {
             throw new IllegalArgumentException(model != null ? "--gguf writes a synthetic model: not with --model"
                     : "--gguf: the one mix written is q4_K_M, got '" + gguf + "'");
         }
+        if (fp8 && (model != null || gguf != null)) {
+            throw new IllegalArgumentException("--fp8 writes a synthetic safetensors model: not with "
+                    + (model != null ? "--model" : "--gguf"));
+        }
         Path dir = model != null ? model
                 : gguf != null ? synthetic.ensureQ4KM(layerCount, vocab, BenchDecodeCommand::progress)
+                : fp8 ? synthetic.ensureFp8(layerCount, vocab, BenchDecodeCommand::progress)
                 : synthetic.ensure(layerCount, vocab, BenchDecodeCommand::progress);
         String name = model != null ? String.valueOf(model.toAbsolutePath().normalize().getFileName())
-                : synthetic.name(layerCount) + (gguf != null ? "-q4_K_M" : "");
+                : synthetic.name(layerCount) + (gguf != null ? "-q4_K_M" : fp8 ? "-fp8" : "");
         List<Integer> threadCounts = threads != null ? threads : ThreadCounts.oneAndAll();
         List<Map<String, Object>> rows = new ArrayList<>();
         if (formats.size() == 1) {

@@ -172,5 +172,8 @@ class BenchKernelsDecodeTest {
                 ReferenceFixture.modelDir("tiny-qwen3-moe").toString());
         assertEquals(1, both.exitCode());
         assertTrue(both.errors().contains("not with --model"), both.stderr());
+        CliProcess fp8 = CliProcess.run(home, "bench", "decode", "--fp8", "--gguf", "q4_K_M");
+        assertEquals(1, fp8.exitCode());
+        assertTrue(fp8.errors().contains("--fp8 writes a synthetic safetensors model: not with --gguf"), fp8.stderr());
     }
 }

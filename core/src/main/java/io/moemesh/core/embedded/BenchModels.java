@@ -98,10 +98,26 @@ public final class BenchModels {
 
         /** The directory of the model, written on first use. */
         public Path ensure(int layers, int vocab, Consumer<String> progress) {
-            Path dir = EmbeddedModel.home().resolve("synthetic-" + key + "-" + layers + "layers-vocab" + vocab);
+            return ensure("", config(layers, vocab), layers, vocab, progress);
+        }
+
+        /**
+         * The same shape as Qwen's -FP8 releases store it (e4m3 projections with a float scale per 128 × 128 block,
+         * {@link SyntheticCheckpoint}), written on first use.
+         */
+        public Path ensureFp8(int layers, int vocab, Consumer<String> progress) {
+            ObjectNode config = config(layers, vocab);
+            ObjectNode quantization = config.putObject("quantization_config");
+            quantization.put("quant_method", "fp8").put("fmt", "e4m3").put("activation_scheme", "dynamic");
+            quantization.putArray("weight_block_size").add(128).add(128);
+            return ensure("-fp8", config, layers, vocab, progress);
+        }
+
+        private Path ensure(String suffix, ObjectNode config, int layers, int vocab, Consumer<String> progress) {
+            Path dir = EmbeddedModel.home().resolve("synthetic-" + key + "-" + layers + "layers-vocab" + vocab + suffix);
             // Shards by layer keep the writer's memory to part of a layer at a time.
-            return SyntheticCheckpoint.ensure(dir, new SyntheticCheckpoint.Spec(config(layers, vocab), seed, 0.02,
-                    layers * shardsPerLayer + 1), "a synthetic " + name(layers) + " model (vocab " + vocab + ")",
+            return SyntheticCheckpoint.ensure(dir, new SyntheticCheckpoint.Spec(config, seed, 0.02,
+                    layers * shardsPerLayer + 1), "a synthetic " + name(layers) + suffix + " model (vocab " + vocab + ")",
                     progress, d -> { });
         }
     }

@@ -25,6 +25,8 @@ import java.util.function.Consumer;
 /**
  * Writes a checkpoint of any Qwen3 / Qwen3-MoE config with deterministic random bf16 weights, in the published
  * layout (config.json, shards, model.safetensors.index.json, per-expert tensor names). Same seed, same bytes.
+ * A config with an fp8 {@code quantization_config} gets what Qwen's -FP8 releases hold: the projections
+ * ({@code *_proj.weight}: attention's and the experts') in e4m3 with a scale per block, the rest bf16.
  * Weights are N(0, std²); norms 1 + N(0, 0.2²), as the reference fixtures were made, so routing and attention
  * are far from ties.
  */
@@ -116,7 +118,12 @@ public final class SyntheticCheckpoint {
                 for (int i = 0; i < n; i++) {
                     values[i] = (float) (norm ? 1 + 0.2 * random.nextGaussian() : spec.std() * random.nextGaussian());
                 }
-                writer.bf16(t.getKey(), values, shape);
+                if (c.isFp8() && t.getKey().endsWith("_proj.weight")) {
+                    writer.fp8(t.getKey(), values, (int) shape[0], (int) shape[1], c.fp8BlockRows(), c.fp8BlockCols());
+                    weightMap.put(t.getKey() + "_scale_inv", file);
+                } else {
+                    writer.bf16(t.getKey(), values, shape);
+                }
                 weightMap.put(t.getKey(), file);
             }
             writer.write(dir.resolve(file));

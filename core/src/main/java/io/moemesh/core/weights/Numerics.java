@@ -45,6 +45,29 @@ public final class Numerics {
         return E4M3[b & 0xFF];
     }
 
+    /**
+     * The nearest e4m3fn value, ties to even; past ±448 (the largest) it saturates to ±448 as FP8 quantizers clamp
+     * before they cast, and NaN stays NaN. Bit twiddling rather than a search: a normal e4m3 value times 2^-120 is a
+     * float whose bits are the byte's shifted left by 20 (as {@code Fp8PanelMatrix} reads them), so rounding that
+     * float's bits to 20 fewer is rounding to e4m3; below 2^-6 the e4m3 steps are 2^-9 apart, and |f|·2^9 rounded to
+     * an integer is the code.
+     */
+    public static byte floatToE4m3(float f) {
+        if (Float.isNaN(f)) {
+            return 0x7F;
+        }
+        int sign = Float.floatToRawIntBits(f) < 0 ? 0x80 : 0;
+        float a = Math.abs(f);
+        int code;
+        if (a < 0x1p-6f) {
+            code = (int) Math.rint(a * 0x1p9f);
+        } else {
+            int bits = Float.floatToRawIntBits(Math.min(a, 0x1p9f) * 0x1p-120f);
+            code = Math.min((bits + 0x7FFFF + ((bits >>> 20) & 1)) >>> 20, 0x7E);
+        }
+        return (byte) (sign | code);
+    }
+
     /** e4m3fn: 1 sign, 4 exponent (bias 7), 3 mantissa bits; no infinities, S.1111.111 is NaN. */
     private static float decodeE4m3(int b) {
         int sign = (b >> 7) & 1;

@@ -48,6 +48,34 @@ public final class SafetensorsWriter {
         return raw(name, DType.BF16, shape, b.array());
     }
 
+    /**
+     * A matrix as Qwen's and DeepSeek's FP8 releases store one: e4m3 bytes under {@code name}, and under
+     * {@code name + "_scale_inv"} one F32 scale per block of {@code blockRows × blockCols} (the block's largest
+     * magnitude over 448, so it maps to e4m3's largest value); a weight is its byte's value times its block's scale.
+     */
+    public SafetensorsWriter fp8(String name, float[] values, int rows, int cols, int blockRows, int blockCols) {
+        int scaleRows = (rows + blockRows - 1) / blockRows, scaleCols = (cols + blockCols - 1) / blockCols;
+        float[] scales = new float[scaleRows * scaleCols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                int s = r / blockRows * scaleCols + c / blockCols;
+                scales[s] = Math.max(scales[s], Math.abs(values[r * cols + c]));
+            }
+        }
+        for (int s = 0; s < scales.length; s++) {
+            scales[s] = scales[s] > 0 ? scales[s] / 448 : 1;
+        }
+        byte[] bytes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float scale = scales[r / blockRows * scaleCols + c / blockCols];
+                bytes[r * cols + c] = Numerics.floatToE4m3(values[r * cols + c] / scale);
+            }
+        }
+        raw(name, DType.F8_E4M3, new long[]{rows, cols}, bytes);
+        return f32(name + "_scale_inv", scales, scaleRows, scaleCols);
+    }
+
     public SafetensorsWriter raw(String name, DType dtype, long[] shape, byte[] data) {
         tensors.add(new Pending(name, dtype, shape.clone(), data));
         return this;
