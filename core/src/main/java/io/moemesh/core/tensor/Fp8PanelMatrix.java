@@ -270,8 +270,9 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
     }
 
     /**
-     * No: fp8 has no two-group kernel yet (int8's gained 5–15% at batch 1 from one: {@link RowPanels#blockStreamedPair});
-     * at one group at a time it streams as fast as int8 in the same run (bench kernels, see the README).
+     * No. int8 gained 5–15% at batch 1 from a two-group kernel ({@link RowPanels#blockStreamedPair}); fp8's, written
+     * the same way, measured no gain in two A/B rounds (bench kernels, batch 1, 30B and 235B experts: fp8 over int8
+     * in the same run 0.60–0.96 with it and 0.86–1.32 without at one thread, 1.03–1.10 and 1.05–1.11 at two).
      */
     @Override
     public boolean pairsGroups() {
