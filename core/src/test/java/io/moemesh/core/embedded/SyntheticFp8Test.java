@@ -8,7 +8,6 @@ import io.moemesh.core.tensor.WeightPlan;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.DType;
 import io.moemesh.core.weights.LoadMode;
-import io.moemesh.core.weights.Numerics;
 import io.moemesh.core.weights.TensorSlice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
