@@ -4,14 +4,9 @@ import io.moemesh.core.weights.Numerics;
 
 /**
  * float16 weights. Rare for Qwen3 (published in bf16), so the kernel widens a row into a per-thread buffer and
- * reuses the f32 dot rather than having a vector path of its own.
+ * reuses the f32 dot rather than having a vector path of its own ({@link DequantizedRows}).
  */
-public record F16Matrix(java.lang.foreign.MemorySegment data, int rows, int cols) implements Matrix {
-    @Override
-    public float dot(int row, float[] x, int xOffset) {
-        return VectorMath.dotOfDequantizedRow(this, row, x, xOffset);
-    }
-
+public record F16Matrix(java.lang.foreign.MemorySegment data, int rows, int cols) implements DequantizedRows {
     @Override
     public float dotReference(int row, float[] x, int xOffset) {
         long base = (long) row * cols;

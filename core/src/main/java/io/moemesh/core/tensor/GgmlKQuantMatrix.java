@@ -21,8 +21,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * has its kernel and its scalar twin: {@link #dequantizeReference} value by value, straight from ggml-quants.c,
  * and {@link #dequantize} a byte vector at a time with the very same float operations (a multiply, then a
  * subtraction; no fused multiply-add), so both give the same floats. The kernel dequantizes a row into a per-thread
- * buffer and FMAs it against x, two accumulator chains and one lane reduction per row; several tokens share one
- * dequantized row ({@link #dotTokens}).
+ * buffer and multiplies it by x; several tokens share one dequantized row ({@link DequantizedRows}).
  *
  * <p>Why vectors: value by value, each weight took a handful of scalar operations (a bounds-checked byte read, a
  * mask, a conversion, a multiply, a subtraction, a store), and the published GGUF checkpoints are mostly Q4_K_M
@@ -31,7 +30,7 @@ import static jdk.incubator.vector.VectorOperators.B2F;
  * 1.1–3.6 → 33–38 GFLOP/s. Still far below our q4 (~25 GB/s): {@code --weights auto} puts Q4_K and Q5_K into our
  * row panels with every level kept ({@link BlockOffsetMatrix}), and Q6_K into its own ({@link Q6Matrix}).
  */
-public abstract sealed class GgmlKQuantMatrix implements Matrix
+public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
         permits GgmlKQuantMatrix.WithMinimums, GgmlKQuantMatrix.Q6K {
     public static final int QK_K = 256;
 
@@ -93,35 +92,6 @@ public abstract sealed class GgmlKQuantMatrix implements Matrix
 
     final long blockAt(int row, int block) {
         return ((long) row * (cols / QK_K) + block) * type.blockBytes();
-    }
-
-    @Override
-    public float dot(int row, float[] x, int xOffset) {
-        float[] w = RowBuffers.atLeast(RowBuffers.DEQUANTIZED_ROW, cols);
-        row(row, w, 0);
-        return dotDequantized(w, x, xOffset);
-    }
-
-    /** The row dequantized once for all the tokens, then {@link #dot}'s multiply-adds for each: dot's floats. */
-    @Override
-    public void dotTokens(int row, float[] x, int xOffset, int stride, int tokens, float[] out, int outOffset,
-                          int outStride) {
-        float[] w = RowBuffers.atLeast(RowBuffers.DEQUANTIZED_ROW, cols);
-        row(row, w, 0);
-        for (int t = 0; t < tokens; t++) {
-            out[outOffset + t * outStride] = dotDequantized(w, x, xOffset + t * stride);
-        }
-    }
-
-    /** Σ w·x over a dequantized row: two accumulator chains and one lane reduction. */
-    private float dotDequantized(float[] w, float[] x, int xAt) {
-        FloatVector acc0 = FloatVector.zero(F);
-        FloatVector acc1 = FloatVector.zero(F);
-        for (int k = 0; k < cols; k += 2 * F.length()) {   // 256 is a multiple of 2 × any float vector length
-            acc0 = FloatVector.fromArray(F, w, k).fma(FloatVector.fromArray(F, x, xAt + k), acc0);
-            acc1 = FloatVector.fromArray(F, w, k + F.length()).fma(FloatVector.fromArray(F, x, xAt + k + F.length()), acc1);
-        }
-        return VectorMath.sumLanes(acc0.add(acc1));
     }
 
     @Override

@@ -68,27 +68,36 @@ public final class VectorMath {
         for (int upper = F.loopBound(n); i < upper; i += F.length()) {
             acc = FloatVector.fromArray(F, a, aOffset + i).fma(FloatVector.fromArray(F, b, bOffset + i), acc);
         }
-        float sum = sumLanes(acc);
-        for (; i < n; i++) {
+        return finishDot(sumLanes(acc), a, aOffset, b, bOffset, i, n);
+    }
+
+    /**
+     * {@link #dot} of {@code a} with four vectors, {@code b[bOffset + k·stride ...]} for k = 0..3, into out[0..3]:
+     * each exactly dot's float (its own chain of multiply-adds in the same order), a's vectors loaded once for the
+     * four, and the four chains hide each other's latency.
+     */
+    public static void dot4(float[] a, int aOffset, float[] b, int bOffset, int stride, int n, float[] out) {
+        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+        int b1 = bOffset + stride, b2 = b1 + stride, b3 = b2 + stride, i = 0;
+        for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+            FloatVector w = FloatVector.fromArray(F, a, aOffset + i);
+            acc0 = w.fma(FloatVector.fromArray(F, b, bOffset + i), acc0);
+            acc1 = w.fma(FloatVector.fromArray(F, b, b1 + i), acc1);
+            acc2 = w.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
+            acc3 = w.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
+        }
+        out[0] = finishDot(sumLanes(acc0), a, aOffset, b, bOffset, i, n);
+        out[1] = finishDot(sumLanes(acc1), a, aOffset, b, b1, i, n);
+        out[2] = finishDot(sumLanes(acc2), a, aOffset, b, b2, i, n);
+        out[3] = finishDot(sumLanes(acc3), a, aOffset, b, b3, i, n);
+    }
+
+    /** {@link #dot}'s scalar tail: columns [from, n) added to the lanes' sum one by one. */
+    private static float finishDot(float sum, float[] a, int aOffset, float[] b, int bOffset, int from, int n) {
+        for (int i = from; i < n; i++) {
             sum += a[aOffset + i] * b[bOffset + i];
         }
         return sum;
-    }
-
-    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
-
-    /**
-     * For formats without a vector path of their own: widen one row into a per-thread buffer, then the f32 dot.
-     * Costs a second pass over the row, fine for formats that are rare on the decode path.
-     */
-    public static float dotOfDequantizedRow(Matrix m, int row, float[] x, int xOffset) {
-        float[] buf = ROW.get();
-        if (buf.length < m.cols()) {
-            buf = new float[m.cols()];
-            ROW.set(buf);
-        }
-        m.row(row, buf, 0);
-        return dot(buf, 0, x, xOffset, m.cols());
     }
 
     /** y[yOffset..] += a · x[xOffset..] */
