@@ -60,7 +60,13 @@ class ServeIT {
         for (String line; (line = out.readLine()) != null; ) {   // the gateway's own log comes first, on the same stdout
             if (line.startsWith("ready: ")) {
                 // keep draining stdout, or a chatty gateway would block on a full pipe
-                Thread.ofVirtual().start(() -> out.lines().forEach(l -> { }));
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        out.transferTo(java.io.Writer.nullWriter());
+                    } catch (java.io.IOException closed) {
+                        // the test destroyed the process and closed its stdout: nothing is left to drain
+                    }
+                });
                 return new Served(p, line);
             }
             seen.append(line).append('\n');

@@ -17,8 +17,9 @@ import static io.moemesh.core.tensor.RowPanels.L;
  * FP8 e4m3 weights with one float scale per {@code blockRows × blockCols} block ({@code weight_scale_inv}, as in
  * Qwen3-*-FP8): w[r][c] = fp8[r][c] · scale[r / blockRows][c / blockCols]. Edge blocks may be partial. This is
  * {@code --weights stored} (and {@code --load mmap}): row by row, each row dequantized into a buffer and then
- * multiplied ({@link DequantizedRows}). {@code --weights auto} lays the same bytes out in row panels ({@link Fp8PanelMatrix}), whose kernels
- * dequantize as they multiply: 29 against 4.8 GB/s (bench kernels, 30B expert, one thread).
+ * multiplied ({@link DequantizedRows}). {@code --weights auto} lays the same bytes out in row panels
+ * ({@link Fp8PanelMatrix}), whose kernels dequantize as they multiply: 29 against 4.8 GB/s (bench kernels, 30B
+ * expert, one thread).
  */
 public record Fp8BlockMatrix(MemorySegment data, int rows, int cols, float[] scales, int blockRows, int blockCols)
         implements DequantizedRows {

@@ -14,7 +14,7 @@ final class RowBuffers {
     static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
     /** A whole row's levels as floats ({@link ScaledBlocks#dotTokens}). */
     static final ThreadLocal<float[]> ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
-    /** A whole row's values ({@link GgmlKQuantMatrix#dotTokens}). */
+    /** A whole row's values ({@link DequantizedRows}). */
     static final ThreadLocal<float[]> DEQUANTIZED_ROW = ThreadLocal.withInitial(() -> new float[0]);
     /** A second row's levels and scales ({@link ScaledBlocks#dotTokens2}). */
     static final ThreadLocal<float[]> OTHER_ROW_LEVELS = ThreadLocal.withInitial(() -> new float[0]);
