@@ -7,7 +7,6 @@ import io.moemesh.core.kernel.Scratch;
 import io.moemesh.core.kernel.Parallel;
 import io.moemesh.core.tensor.Matrices;
 import io.moemesh.core.tensor.Matrix;
-import io.moemesh.core.tensor.VectorMath;
 import io.moemesh.core.weights.Checkpoint;
 
 /**
@@ -22,6 +21,7 @@ public final class Attention {
     private final int heads, kvHeads, headDim, hidden;
     private final float scale;
     private final MatMul matMul;
+    private final AttentionKernel kernel = AttentionKernel.vector();
     private final Matrix[] qkv;
     private final StackedRows qkvRows;
 
@@ -79,29 +79,21 @@ public final class Attention {
             cache.append(k, t * kvDim, v, t * kvDim);
         }
         float[] out = Scratch.floats(Scratch.Use.ATTENTION_HEADS, tokens * qDim);
+        // A unit of work is some query heads of one token that share a KV head: the kernel reads the KV head's
+        // cache once for all of them. A group is split only as far as it takes to give every thread work.
         int group = heads / kvHeads;
-        Parallel.forRange(tokens * heads, (from, to) -> {
-            // the worker's own; a power-of-two length so that a growing context reuses the array
-            float[] scores = Scratch.floats(Scratch.Use.ATTENTION_SCORES, Integer.highestOneBit(start + tokens) << 1);
-            for (int th = from; th < to; th++) {
-                int t = th / heads, h = th % heads;
-                int kvOffset = (h / group) * headDim;
-                int visible = start + t + 1;   // causal: position start+t sees itself and everything before
-                int qOffset = t * qDim + h * headDim;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < visible; j++) {
-                    scores[j] = VectorMath.dot(q, qOffset, cache.keyPage(j), cache.offset(j) + kvOffset, headDim) * scale;
-                    max = Math.max(max, scores[j]);
+        int parts = Math.clamp((Parallel.threads() + tokens * kvHeads - 1) / (tokens * kvHeads), 1, group);
+        int perPart = (group + parts - 1) / parts;
+        Parallel.forRange(tokens * kvHeads * parts, (from, to) -> {
+            for (int unit = from; unit < to; unit++) {
+                int t = unit / (kvHeads * parts), kvHead = unit / parts % kvHeads, part = unit % parts;
+                int firstHead = kvHead * group + part * perPart, count = Math.min(perPart, group - part * perPart);
+                if (count <= 0) {
+                    continue;
                 }
-                float sum = 0;
-                for (int j = 0; j < visible; j++) {
-                    scores[j] = (float) Math.exp(scores[j] - max);
-                    sum += scores[j];
-                }
-                float inv = 1.0f / sum;
-                for (int j = 0; j < visible; j++) {
-                    VectorMath.axpy(scores[j] * inv, cache.valuePage(j), cache.offset(j) + kvOffset, out, qOffset, headDim);
-                }
+                int qOffset = t * qDim + firstHead * headDim;
+                // causal: position start+t sees itself and everything before
+                kernel.attend(q, qOffset, count, cache, kvHead * headDim, headDim, start + t + 1, scale, out, qOffset);
             }
         });
         float[] o = Scratch.floats(Scratch.Use.ATTENTION_O, tokens * hidden);

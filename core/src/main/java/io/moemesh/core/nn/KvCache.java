@@ -7,6 +7,11 @@ import java.util.Arrays;
  * {@link #PAGE} positions: a growing sequence adds a page now and then instead of copying everything it holds into
  * an array twice as large (which made every doubling garbage on the decode path), and a short one holds at most
  * one partly used page. Pages come from, and go back to, a {@link KvPages} shared by the caches of a JVM.
+ *
+ * <p>A key page is stored transposed, element by element ({@link #keyIndex}): element i of the page's {@link #PAGE} keys side by
+ * side, so that the attention kernel scores a vector's worth of positions with one multiply-add per element and no
+ * sum across lanes ({@link VectorAttentionKernel}). Values stay position by position: a position's weight
+ * times its whole value row is what the kernel adds up.
  */
 public final class KvCache {
     /** Positions per page: a power of two, so that a position's page and offset are a shift and a mask. */
@@ -24,13 +29,23 @@ public final class KvCache {
         this.kvDim = pages.kvDim();
     }
 
+    /** Floats of one position's key and of its value: every KV head's. */
+    public int kvDim() {
+        return kvDim;
+    }
+
     public int length() {
         return length;
     }
 
-    /** The page holding the key of {@code position}; the key starts at {@link #offset(int)} in it. */
+    /** The page holding the key of {@code position}: its element i at {@link #keyIndex}(i, position). */
     public float[] keyPage(int position) {
         return keyPages[position >>> SHIFT];
+    }
+
+    /** Where element {@code element} of the key of {@code position} is in its page: the page's keys transposed. */
+    public static int keyIndex(int element, int position) {
+        return element * PAGE + (position & (PAGE - 1));
     }
 
     /** The page holding the value of {@code position}; the value starts at {@link #offset(int)} in it. */
@@ -38,7 +53,7 @@ public final class KvCache {
         return valuePages[position >>> SHIFT];
     }
 
-    /** Where the key and value of {@code position} start in their pages. */
+    /** Where the value of {@code position} starts in its page. */
     public int offset(int position) {
         return (position & (PAGE - 1)) * kvDim;
     }
@@ -53,7 +68,10 @@ public final class KvCache {
             keyPages[page] = pages.take();
             valuePages[page] = pages.take();
         }
-        System.arraycopy(k, kOffset, keyPages[page], offset(length), kvDim);
+        float[] keys = keyPages[page];
+        for (int i = 0; i < kvDim; i++) {
+            keys[keyIndex(i, length)] = k[kOffset + i];
+        }
         System.arraycopy(v, vOffset, valuePages[page], offset(length), kvDim);
         length++;
     }

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** Pages hold every position's key and value where keyPage/valuePage/offset say, across page boundaries. */
+/** Pages hold every position's key and value where keyPage/keyIndex and valuePage/offset say, across page boundaries. */
 class KvCacheTest {
     @Test
     void everyPositionIsWhereThePagesSay() {
@@ -21,7 +21,7 @@ class KvCacheTest {
         assertEquals(positions, cache.length());
         for (int p = 0; p < positions; p++) {
             for (int i = 0; i < kvDim; i++) {
-                assertEquals(p * 100 + i, cache.keyPage(p)[cache.offset(p) + i], "key " + p + "," + i);
+                assertEquals(p * 100 + i, cache.keyPage(p)[KvCache.keyIndex(i, p)], "key " + p + "," + i);
                 assertEquals(-(p * 100 + i), cache.valuePage(p)[cache.offset(p) + i], "value " + p + "," + i);
             }
         }
