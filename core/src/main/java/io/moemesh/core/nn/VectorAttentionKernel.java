@@ -96,9 +96,8 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static float exponentials(float[] scores, float max) {
         FloatVector sum = FloatVector.zero(F);
         for (int j = 0; j < PAGE; j += L) {
-            FloatVector e = exp(FloatVector.fromArray(F, scores, j).sub(max));
-            e.intoArray(scores, j);
-            sum = sum.add(e);
+            exp(scores, j, max);
+            sum = sum.add(FloatVector.fromArray(F, scores, j));
         }
         return VectorMath.sumLanes(sum);   // in a fixed order: reduceLanes' differs compiled and not
     }
@@ -108,15 +107,19 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final float LOG2_E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
 
     /**
-     * e^x for x ≤ 0 (−∞ included), as Cephes' expf computes it: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by a
-     * polynomial of degree 7 (about 1 ulp), times 2^n put into the exponent's bits. Below −87 it returns e^-87
-     * (1.6e-38) rather than 0: a weight no sum that holds the max's e^0 = 1 can notice. Written out rather than
-     * {@code lanewise(EXP)}: that one is a native routine once compiled but {@link Math#exp} per lane before, and the
-     * two differ in the last bit, so the same attention gave different outputs early and late in a JVM's life
-     * (LocalAttentionPagesTest). These are all operations IEEE 754 defines exactly.
+     * a[at, at + L) = e^(a − shift) for a − shift ≤ 0 (−∞ included), as Cephes' expf computes it: x = n·ln 2 + r with
+     * |r| ≤ ln 2 / 2, e^r by a polynomial of degree 7 (about 1 ulp), times 2^n put into the exponent's bits. Below −87
+     * it gives e^-87 (1.6e-38) rather than 0: a weight no sum that holds the max's e^0 = 1 can notice.
+     * <ul>
+     * <li>Not {@code lanewise(EXP)}: that one is a native routine once compiled but {@link Math#exp} per lane before,
+     * and the two differ in the last bit, so the same attention gave different outputs early and late in a JVM's life
+     * (LocalAttentionPagesTest). These are all operations IEEE 754 defines exactly.</li>
+     * <li>Arrays in and out, no vector: a vector passed to or returned from a method the JIT does not inline is boxed,
+     * and in one JVM of two this one was not (4.9 MB allocated a decoded token at a 1,024-token context).</li>
+     * </ul>
      */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87f);
+    static void exp(float[] a, int at, float shift) {
+        FloatVector x = FloatVector.fromArray(F, a, at).sub(shift).max(-87f);
         FloatVector n = x.fma(LOG2_E, ROUNDING).sub(ROUNDING);
         FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HIGH), x);
         r = n.fma(FloatVector.broadcast(F, -LN2_LOW), r);
@@ -129,7 +132,7 @@ final class VectorAttentionKernel implements AttentionKernel {
         p = p.fma(r.mul(r), r).add(1f);
         IntVector exponent = ((IntVector) n.convertShape(VectorOperators.F2I, I, 0)).add(127)
                 .lanewise(VectorOperators.LSHL, 23);
-        return p.mul(exponent.reinterpretAsFloats());
+        p.mul(exponent.reinterpretAsFloats()).intoArray(a, at);
     }
 
     /**
