@@ -78,7 +78,8 @@ public final class Attention {
             rope.apply(k, t * kvDim, kvHeads, start + t);
             cache.append(k, t * kvDim, v, t * kvDim);
         }
-        float[] out = Scratch.floats(Scratch.Use.ATTENTION_HEADS, tokens * qDim);
+        // not zeroed here: the kernel writes every head of every token
+        float[] out = Scratch.floatsAtLeast(Scratch.Use.ATTENTION_HEADS, tokens * qDim);
         // A unit of work is some query heads of one token that share a KV head: the kernel reads the KV head's
         // cache once for all of them. A group is split only as far as it takes to give every thread work.
         int group = heads / kvHeads;

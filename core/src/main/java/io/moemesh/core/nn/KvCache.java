@@ -8,10 +8,10 @@ import java.util.Arrays;
  * an array twice as large (which made every doubling garbage on the decode path), and a short one holds at most
  * one partly used page. Pages come from, and go back to, a {@link KvPages} shared by the caches of a JVM.
  *
- * <p>A key page is stored transposed, element by element ({@link #keyIndex}): element i of the page's {@link #PAGE} keys side by
- * side, so that the attention kernel scores a vector's worth of positions with one multiply-add per element and no
- * sum across lanes ({@link VectorAttentionKernel}). Values stay position by position: a position's weight
- * times its whole value row is what the kernel adds up.
+ * <p>A key page is stored transposed, element by element ({@link #keyIndex}): element i of the page's {@link #PAGE}
+ * keys side by side, so that the attention kernel scores a vector's worth of positions with one multiply-add per
+ * element and no sum across lanes ({@link VectorAttentionKernel}). Values stay position by position: a position's
+ * weight times its whole value row is what the kernel adds up.
  */
 public final class KvCache {
     /** Positions per page: a power of two, so that a position's page and offset are a shift and a mask. */

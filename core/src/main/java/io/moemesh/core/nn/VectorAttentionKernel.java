@@ -21,8 +21,8 @@ import static io.moemesh.core.nn.KvCache.PAGE;
  * consecutive keys: q·k for L positions is one broadcast of q[d] and one fused multiply-add per element, and no sum
  * across lanes. Four such vectors cover 4·L positions, and even and odd elements go to separate accumulators: eight
  * independent chains, enough to keep both multiply-add units busy through their latency.</li>
- * <li><b>Softmax.</b> The page's max, exp(s − max) and Σ in whole vectors; the end of a partly filled page is set
- * to −∞ first, which exp turns into weights of 0.</li>
+ * <li><b>Softmax.</b> The page's max ({@link #pageMax}: one by one), then exp(s − max) and Σ in whole vectors; the
+ * end of a partly filled page is set to −∞ first, which exp turns into weights of (nearly) 0.</li>
  * <li><b>Values.</b> Σ_j e_j · v_j for four vectors of the head's elements, even and odd positions in separate
  * accumulators (eight chains again), added to the head's output kept in {@code out}; divided by Σe at the end.</li>
  * </ol>
@@ -36,6 +36,9 @@ final class VectorAttentionKernel implements AttentionKernel {
     private static final int L = F.length();
     /** Positions one call of {@link #scoreFour} scores. */
     private static final int SPAN = 4 * L;
+    /** Rounds a float of magnitude below 2^22 to the nearest integer: added to 1.5 · 2^23, its fraction is gone. */
+    private static final float ROUNDING = 0x1.8p23f;
+    private static final float LOG2_E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
 
     static {
         if (PAGE % SPAN != 0) {
@@ -101,10 +104,6 @@ final class VectorAttentionKernel implements AttentionKernel {
         }
         return VectorMath.sumLanes(sum);   // in a fixed order: reduceLanes' differs compiled and not
     }
-
-    /** Rounds a float of magnitude below 2^22 to the nearest integer: added to 1.5 · 2^23, its fraction is gone. */
-    private static final float ROUNDING = 0x1.8p23f;
-    private static final float LOG2_E = 1.44269504088896341f, LN2_HIGH = 0.693359375f, LN2_LOW = -2.12194440e-4f;
 
     /**
      * a[at, at + L) = e^(a − shift) for a − shift ≤ 0 (−∞ included), as Cephes' expf computes it: x = n·ln 2 + r with
