@@ -206,8 +206,13 @@ final class BenchDecodeCommand implements Callable<Integer> {
 
     /** Warm-up generations after the first, while one still shows code that the optimising compiler has not reached. */
     static final int MAX_EXTRA_WARM_UPS = 5;
-    /** Allocation per decoded token above which some kernel still runs without Vector API intrinsics (boxed vectors). */
-    static final double COLD_ALLOC_KB_PER_TOKEN = 1024;
+    /**
+     * Allocation per decoded token above which some kernel still runs without Vector API intrinsics (boxed vectors).
+     * A compiled decode step allocates ~4–6 KB (records and lambdas). The bound was 1 MB, made for the 12.8 MB of a
+     * cold router gate, and it let through a Q4_K offsets' kernel still running uncompiled at 100–210 KB a token in 2
+     * of ~9 one-thread JVMs, whose timed runs were then slower.
+     */
+    static final double COLD_ALLOC_KB_PER_TOKEN = 48;
 
     /**
      * Faults the pages in and gets every kernel to the optimising compiler (C2). A fixed count of tokens was not
