@@ -119,6 +119,14 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
         return (long) rows * (cols / QK_K) * type.blockBytes();
     }
 
+    /** Row {@code row}'s super-blocks, copied out of the segment in one bulk copy into this thread's buffer. */
+    final byte[] rowBytes(int row) {
+        int length = cols / QK_K * type.blockBytes();
+        byte[] bytes = RowBuffers.storedRow(length);
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, blockAt(row, 0), bytes, 0, length);
+        return bytes;
+    }
+
     final int u8(long at) {
         return data.get(ValueLayout.JAVA_BYTE, at) & 0xFF;
     }
@@ -153,15 +161,21 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
         /** Bits of a level: 4 (Q4_K) or 5 (Q5_K). */
         public abstract int levelBits();
 
-        /** The unsigned level of value {@code i} ∈ [0, 256) of the super-block at byte {@code at}. */
-        abstract int level(long at, int i);
+        /**
+         * The unsigned levels of the super-block whose quants start at {@code q} in {@code bytes} (a copy of the row),
+         * value i at {@code levels[o + i]}.
+         */
+        abstract void levels(byte[] bytes, int at, byte[] levels, int o);
 
         /**
          * Row {@code row}'s unsigned levels into {@code levels} (one per column) and, per sub-block of 32 columns, its
          * step into {@code steps} and its minimum into {@code mins}: value c is steps[c / 32] · levels[c] − mins[c / 32],
          * as {@link #dequantizeReference} computes it. Steps and minimums are exact (an fp16 times a 6-bit integer).
+         * The row's bytes are copied out once and unpacked from the array: read byte by byte from the segment (a bounds
+         * check and an address each), the levels were a fifth of loading a Q4_K_M file (JFR).
          */
         public void levels(int row, byte[] levels, float[] steps, float[] mins) {
+            byte[] bytes = rowBytes(row);
             for (int b = 0; b < cols() / QK_K; b++) {
                 long at = blockAt(row, b);
                 float d = f16(at), min = f16(at + 2);
@@ -170,9 +184,7 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
                     steps[b * 8 + j] = d * (sm & 0xFF);
                     mins[b * 8 + j] = min * (sm >> 8);
                 }
-                for (int i = 0; i < QK_K; i++) {
-                    levels[b * QK_K + i] = (byte) level(at, i);
-                }
+                levels(bytes, b * type().blockBytes(), levels, b * QK_K);
             }
         }
     }
@@ -188,11 +200,16 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
             return 4;
         }
 
-        /** Values 64k .. 64k + 31 are the low nibbles of qs[32k ..], the next 32 their high nibbles. */
+        /** Values 64k .. 64k + 31 are the low nibbles of qs[32k ..] (from byte 16), the next 32 their high nibbles. */
         @Override
-        int level(long at, int i) {
-            int qs = u8(at + 16 + i / 64 * 32 + i % 32);
-            return i % 64 < 32 ? qs & 0xF : qs >> 4;
+        void levels(byte[] bytes, int at, byte[] levels, int o) {
+            for (int k = 0, qs = at + 16; k < QK_K; k += 64, qs += 32) {
+                for (int l = 0; l < 32; l++) {
+                    int q = bytes[qs + l];
+                    levels[o + k + l] = (byte) (q & 0xF);
+                    levels[o + k + 32 + l] = (byte) (q >> 4 & 0xF);
+                }
+            }
         }
 
         @Override
@@ -248,12 +265,16 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
             return 5;
         }
 
-        /** Q4_K's nibble from qs at byte 48, plus 16 where bit i / 32 of qh[i % 32] is set. */
+        /** Q4_K's nibble from qs at byte 48, plus 16 where bit i / 32 of qh[i % 32] (from byte 16) is set. */
         @Override
-        int level(long at, int i) {
-            int qs = u8(at + 48 + i / 64 * 32 + i % 32);
-            int low = i % 64 < 32 ? qs & 0xF : qs >> 4;
-            return low | (u8(at + 16 + i % 32) >> (i / 32) & 1) << 4;
+        void levels(byte[] bytes, int at, byte[] levels, int o) {
+            for (int k = 0, qs = at + 48; k < QK_K; k += 64, qs += 32) {
+                for (int l = 0; l < 32; l++) {
+                    int q = bytes[qs + l], h = bytes[at + 16 + l];
+                    levels[o + k + l] = (byte) (q & 0xF | (h >> k / 32 & 1) << 4);
+                    levels[o + k + 32 + l] = (byte) (q >> 4 & 0xF | (h >> k / 32 + 1 & 1) << 4);
+                }
+            }
         }
 
         @Override
@@ -349,17 +370,20 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
          * its scale is the super-block's i / 16th.
          */
         public void levels(int row, byte[] levels, byte[] subScales, int subScalesAt, short[] superScales) {
+            byte[] bytes = rowBytes(row);   // unpacked from a copy, as WithMinimums.levels says why
             for (int b = 0; b < cols() / QK_K; b++) {
-                long at = blockAt(row, b);
-                superScales[b] = data.get(Numerics.I16, at + 208);
-                for (int j = 0; j < QK_K / 16; j++) {
-                    subScales[subScalesAt + b * 16 + j] = data.get(ValueLayout.JAVA_BYTE, at + 192 + j);
-                }
-                for (int i = 0; i < QK_K; i++) {
-                    int half = i / 128, quarter = i % 128 / 32, l = i % 32;
-                    int ql = u8(at + half * 64 + (quarter & 1) * 32 + l), qh = u8(at + 128 + half * 32 + l);
-                    int low = quarter < 2 ? ql & 0xF : ql >> 4;
-                    levels[b * QK_K + i] = (byte) ((low | (qh >> 2 * quarter & 3) << 4) - 32);
+                int at = b * DType.Q6_K.blockBytes();
+                superScales[b] = (short) (bytes[at + 208] & 0xFF | bytes[at + 209] << 8);
+                System.arraycopy(bytes, at + 192, subScales, subScalesAt + b * 16, QK_K / 16);
+                for (int half = 0; half < 2; half++) {
+                    int ql = at + half * 64, qh = at + 128 + half * 32, o = b * QK_K + half * 128;
+                    for (int l = 0; l < 32; l++) {
+                        int low = bytes[ql + l], next = bytes[ql + 32 + l], h = bytes[qh + l];
+                        levels[o + l] = (byte) ((low & 0xF | (h & 3) << 4) - 32);
+                        levels[o + 32 + l] = (byte) ((next & 0xF | (h >> 2 & 3) << 4) - 32);
+                        levels[o + 64 + l] = (byte) ((low >> 4 & 0xF | (h >> 4 & 3) << 4) - 32);
+                        levels[o + 96 + l] = (byte) ((next >> 4 & 0xF | (h >> 6 & 3) << 4) - 32);
+                    }
                 }
             }
         }

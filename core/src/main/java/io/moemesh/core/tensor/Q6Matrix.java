@@ -68,6 +68,13 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
         }
     }
 
+    /** Five signed levels in one word's slots ({@link #SLOT}), each as u = q + 32. */
+    private static int word(int q0, int q1, int q2, int q3, int q4) {
+        return Integer.rotateLeft(q0 + 32, SLOT[0]) | Integer.rotateLeft(q1 + 32, SLOT[1])
+                | Integer.rotateLeft(q2 + 32, SLOT[2]) | Integer.rotateLeft(q3 + 32, SLOT[3])
+                | Integer.rotateLeft(q4 + 32, SLOT[4]);
+    }
+
     /** The same levels and scales in this layout: exact, for Q6_K blocks read from a GGUF file. */
     public static Q6Matrix repack(GgmlKQuantMatrix.Q6K source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), groups = RowPanels.groups(rows);
@@ -79,8 +86,12 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
             byte[][] levels = new byte[GROUP_ROWS][cols];
             byte[] rowSubScales = new byte[blocks];
             short[] rowSuperScales = new short[supers];
-            int[] words = new int[3];
+            // a group's scales in their layout ([block][row], [super-block][row]), copied into place in bulk
+            byte[] groupSubScales = new byte[blocks * GROUP_ROWS];
+            float[] groupSuperScales = new float[supers * GROUP_ROWS];
             for (int g = firstGroup; g < endGroup; g++) {
+                Arrays.fill(groupSubScales, (byte) 0);
+                Arrays.fill(groupSuperScales, 0);
                 for (int within = 0; within < GROUP_ROWS; within++) {
                     int r = g * GROUP_ROWS + within;
                     Arrays.fill(levels[within], (byte) -32);   // padding: u = 0
@@ -89,32 +100,33 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
                     }
                     source.levels(r, levels[within], rowSubScales, 0, rowSuperScales);
                     for (int b = 0; b < blocks; b++) {
-                        subScales.set(ValueLayout.JAVA_BYTE, subScalesAt(g, b, blocks) + within, rowSubScales[b]);
+                        groupSubScales[b * GROUP_ROWS + within] = rowSubScales[b];
                     }
                     for (int s = 0; s < supers; s++) {
-                        float d = Float.float16ToFloat(rowSuperScales[s]);
-                        superScales.set(FLOAT, superScalesAt(g, s * SUPER / SPAN, supers) + 4L * within, d / UNIT);
+                        groupSuperScales[s * GROUP_ROWS + within] = Float.float16ToFloat(rowSuperScales[s]) / UNIT;
                     }
                 }
-                long at = (long) g * cols * COLUMN_BYTES;
-                for (int c = 0; c < cols; c += 2, at += PAIR_BYTES) {
-                    for (int lane = 0; lane < L; lane++) {
-                        Arrays.fill(words, 0);
-                        for (int i = 0; i < 16; i++) {
-                            int u = levels[i % 8 * L + lane][c + i / 8] + 32;
-                            if (i < 15) {
-                                words[i / 5] |= Integer.rotateLeft(u, SLOT[i % 5]);
-                            } else {
-                                words[0] |= (u >> 4) << 3;
-                                words[1] |= (u >> 2 & 3) << 3;
-                                words[2] |= (u & 3) << 3;
-                            }
-                        }
-                        for (int w = 0; w < 3; w++) {
-                            packed.set(LANE, at + (w * L + lane) * 4L, words[w]);
-                        }
+                MemorySegment.copy(groupSubScales, 0, subScales, ValueLayout.JAVA_BYTE, subScalesAt(g, 0, blocks),
+                        groupSubScales.length);
+                MemorySegment.copy(groupSuperScales, 0, superScales, FLOAT, superScalesAt(g, 0, supers),
+                        groupSuperScales.length);
+                // lane by lane over the column pairs, the eight panels' row arrays read in step, then one bulk copy
+                // (as Q4Matrix.pack, which says why)
+                int[] words = RowBuffers.packedWords(cols / 2 * 3 * L);
+                for (int lane = 0; lane < L; lane++) {
+                    byte[] r0 = levels[lane], r1 = levels[L + lane], r2 = levels[2 * L + lane], r3 = levels[3 * L + lane];
+                    byte[] r4 = levels[4 * L + lane], r5 = levels[5 * L + lane], r6 = levels[6 * L + lane];
+                    byte[] r7 = levels[7 * L + lane];
+                    for (int c = 0, at = lane; c < cols; c += 2, at += 3 * L) {
+                        // the pair's 16 levels: the first column's eight panels, then the second's; SLOT says where
+                        int sixteenth = r7[c + 1] + 32;
+                        words[at] = word(r0[c], r1[c], r2[c], r3[c], r4[c]) | (sixteenth >> 4) << 3;
+                        words[at + L] = word(r5[c], r6[c], r7[c], r0[c + 1], r1[c + 1]) | (sixteenth >> 2 & 3) << 3;
+                        words[at + 2 * L] = word(r2[c + 1], r3[c + 1], r4[c + 1], r5[c + 1], r6[c + 1])
+                                | (sixteenth & 3) << 3;
                     }
                 }
+                MemorySegment.copy(words, 0, packed, LANE, (long) g * cols * COLUMN_BYTES, cols / 2 * 3 * L);
             }
         });
         return new Q6Matrix(packed, subScales, superScales, rows, cols);

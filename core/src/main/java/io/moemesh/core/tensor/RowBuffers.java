@@ -41,6 +41,10 @@ final class RowBuffers {
     static final ThreadLocal<float[]> OFFSET_TERMS = ThreadLocal.withInitial(() -> new float[0]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
+    /** One group's packed columns before one bulk copy puts them in place (packing at load: {@link Q4Matrix}, {@link Q6Matrix}). */
+    static final ThreadLocal<int[]> PACKED_WORDS = ThreadLocal.withInitial(() -> new int[0]);
+    /** A stored row's bytes, copied out of its segment at once to be unpacked at load ({@link GgmlKQuantMatrix}). */
+    static final ThreadLocal<byte[]> STORED_ROW = ThreadLocal.withInitial(() -> new byte[0]);
 
     private RowBuffers() {
     }
@@ -51,6 +55,26 @@ final class RowBuffers {
         if (a.length < length) {
             a = new float[length];
             buffer.set(a);
+        }
+        return a;
+    }
+
+    /** {@link #atLeast} for {@link #PACKED_WORDS}. */
+    static int[] packedWords(int length) {
+        int[] a = PACKED_WORDS.get();
+        if (a.length < length) {
+            a = new int[length];
+            PACKED_WORDS.set(a);
+        }
+        return a;
+    }
+
+    /** {@link #atLeast} for {@link #STORED_ROW}. */
+    static byte[] storedRow(int length) {
+        byte[] a = STORED_ROW.get();
+        if (a.length < length) {
+            a = new byte[length];
+            STORED_ROW.set(a);
         }
         return a;
     }
