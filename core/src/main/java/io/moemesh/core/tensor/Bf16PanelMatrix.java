@@ -1,5 +1,6 @@
 package io.moemesh.core.tensor;
 
+import io.moemesh.core.weights.FreshMemory;
 import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -44,9 +45,10 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
     public static Bf16PanelMatrix of(Matrix source, Arena arena) {
         int rows = source.rows(), cols = source.cols(), blocks = QuantBlocks.blocks(cols);
         int groups = RowPanels.groups(rows), width = blocks * BLOCK;
-        MemorySegment data = arena.allocate((long) groups * width * COLUMN_BYTES, 64);   // zeroed: padding is 0
+        MemorySegment data = FreshMemory.allocate(arena, (long) groups * width * COLUMN_BYTES, 64);   // zeroed: padding is 0
         QuantBlocks.forRows(groups, data, (firstGroup, endGroup) -> {
             float[][] values = new float[GROUP_ROWS][width];
+            short[] column = new short[width * GROUP_ROWS];
             for (int g = firstGroup; g < endGroup; g++) {
                 for (int within = 0; within < GROUP_ROWS; within++) {
                     int r = g * GROUP_ROWS + within;
@@ -55,12 +57,14 @@ public record Bf16PanelMatrix(MemorySegment data, int rows, int cols) implements
                         source.row(r, values[within], 0);
                     }
                 }
-                long at = (long) g * width * COLUMN_BYTES;
-                for (int c = 0; c < width; c++) {
-                    for (int within = 0; within < GROUP_ROWS; within++, at += 2) {
-                        data.set(Numerics.I16, at, Numerics.floatToBf16(values[within][c]));
+                // transposed row by row into a buffer, then one bulk copy (as Q4Matrix.pack, which says why)
+                for (int within = 0; within < GROUP_ROWS; within++) {
+                    float[] row = values[within];
+                    for (int c = 0; c < width; c++) {
+                        column[c * GROUP_ROWS + within] = Numerics.floatToBf16(row[c]);
                     }
                 }
+                MemorySegment.copy(column, 0, data, Numerics.I16, (long) g * width * COLUMN_BYTES, column.length);
             }
         });
         return new Bf16PanelMatrix(data, rows, cols);

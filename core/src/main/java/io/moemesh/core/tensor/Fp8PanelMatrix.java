@@ -1,5 +1,6 @@
 package io.moemesh.core.tensor;
 
+import io.moemesh.core.weights.FreshMemory;
 import io.moemesh.core.weights.Numerics;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
@@ -77,7 +78,7 @@ public record Fp8PanelMatrix(MemorySegment levels, MemorySegment scales, int row
         }
         int rows = source.rows(), cols = source.cols(), groups = RowPanels.groups(rows);
         int width = QuantBlocks.blocks(cols) * BLOCK, scaleCols = source.scaleCols(), bc = source.blockCols();
-        MemorySegment packed = arena.allocate((long) groups * width * GROUP_ROWS + SLACK, 64);
+        MemorySegment packed = FreshMemory.allocate(arena, (long) groups * width * GROUP_ROWS + SLACK, 64);
         MemorySegment scales = arena.allocate((long) groups * scaleCols * GROUP_ROWS * 4, 64);
         MemorySegment data = source.data();
         QuantBlocks.forRows(groups, packed, (firstGroup, endGroup) -> {

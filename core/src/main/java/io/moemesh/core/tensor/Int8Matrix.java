@@ -1,5 +1,6 @@
 package io.moemesh.core.tensor;
 
+import io.moemesh.core.weights.FreshMemory;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -58,14 +59,17 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
     /** A group's column is its rows' bytes in order. */
     static Int8Matrix pack(int rows, int cols, Arena arena, Supplier<RowLevels> perThread) {
         int width = QuantBlocks.blocks(cols) * BLOCK;
-        MemorySegment packed = arena.allocate((long) RowPanels.groups(rows) * width * GROUP_ROWS + SLACK, 64);
+        MemorySegment packed = FreshMemory.allocate(arena, (long) RowPanels.groups(rows) * width * GROUP_ROWS + SLACK, 64);
         MemorySegment scales = ScaledPanels.pack(rows, cols, packed, arena, perThread, (g, levels, out) -> {
-            long at = (long) g * width * GROUP_ROWS;
-            for (int c = 0; c < width; c++) {
-                for (int within = 0; within < GROUP_ROWS; within++) {
-                    out.set(ValueLayout.JAVA_BYTE, at++, levels[within][c]);
+            // transposed row by row into a buffer, then one bulk copy (as Q4Matrix.pack, which says why)
+            byte[] column = RowBuffers.packedBytes(width * GROUP_ROWS);
+            for (int within = 0; within < GROUP_ROWS; within++) {
+                byte[] row = levels[within];
+                for (int c = 0; c < width; c++) {
+                    column[c * GROUP_ROWS + within] = row[c];
                 }
             }
+            MemorySegment.copy(column, 0, out, ValueLayout.JAVA_BYTE, (long) g * width * GROUP_ROWS, width * GROUP_ROWS);
         });
         return new Int8Matrix(packed, scales, rows, cols);
     }

@@ -4,6 +4,7 @@ import io.moemesh.core.config.Qwen3Config;
 import io.moemesh.core.weights.Checkpoint;
 import io.moemesh.core.weights.CheckpointException;
 import io.moemesh.core.weights.DType;
+import io.moemesh.core.weights.FreshMemory;
 import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.weights.TensorSlice;
 
@@ -44,7 +45,7 @@ public final class Matrices {
         // same matrix copied elsewhere too: PrintInlining's one difference was fromMemorySegment's type profile.
         TensorSlice mapped = checkpoint.tensor(name, LoadMode.MMAP).expectShape(rows, cols);
         try (Arena scratch = Arena.ofShared()) {
-            MemorySegment copy = scratch.allocate(mapped.data().byteSize(), 64).copyFrom(mapped.data());
+            MemorySegment copy = FreshMemory.allocate(scratch, mapped.data().byteSize(), 64).copyFrom(mapped.data());
             Matrix source = over(checkpoint, new TensorSlice(mapped.name(), mapped.dtype(), mapped.shape(), copy,
                     mapped.file()), rows, cols, LoadMode.MMAP);
             Matrix converted = format.quantize(source, checkpoint.arena());

@@ -1,5 +1,6 @@
 package io.moemesh.core.tensor;
 
+import io.moemesh.core.weights.FreshMemory;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -117,7 +118,7 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
      * model's experts, and more of the benchmark's copies, such a start.
      */
     static MemorySegment levelsMemory(Arena arena, long bytes) {
-        return arena.allocate(bytes + 256, 256).asSlice(64, bytes);
+        return FreshMemory.allocate(arena, bytes + 256, 256).asSlice(64, bytes);
     }
 
     private static int level(float w, float scale) {

@@ -43,6 +43,8 @@ final class RowBuffers {
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
     /** One group's packed columns before one bulk copy puts them in place (packing at load: {@link Q4Matrix}, {@link Q6Matrix}). */
     static final ThreadLocal<int[]> PACKED_WORDS = ThreadLocal.withInitial(() -> new int[0]);
+    /** One group's packed bytes before one bulk copy puts them in place ({@link Int8Matrix}). */
+    static final ThreadLocal<byte[]> PACKED_BYTES = ThreadLocal.withInitial(() -> new byte[0]);
     /** A stored row's bytes, copied out of its segment at once to be unpacked at load ({@link GgmlKQuantMatrix}). */
     static final ThreadLocal<byte[]> STORED_ROW = ThreadLocal.withInitial(() -> new byte[0]);
 
@@ -69,12 +71,21 @@ final class RowBuffers {
         return a;
     }
 
+    /** {@link #atLeast} for {@link #PACKED_BYTES}. */
+    static byte[] packedBytes(int length) {
+        return bytesAtLeast(PACKED_BYTES, length);
+    }
+
     /** {@link #atLeast} for {@link #STORED_ROW}. */
     static byte[] storedRow(int length) {
-        byte[] a = STORED_ROW.get();
+        return bytesAtLeast(STORED_ROW, length);
+    }
+
+    private static byte[] bytesAtLeast(ThreadLocal<byte[]> buffer, int length) {
+        byte[] a = buffer.get();
         if (a.length < length) {
             a = new byte[length];
-            STORED_ROW.set(a);
+            buffer.set(a);
         }
         return a;
     }

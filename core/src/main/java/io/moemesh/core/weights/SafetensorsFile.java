@@ -194,7 +194,7 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     private MemorySegment readIntoMemory(long position, long length, String name) {
-        MemorySegment segment = arena.allocate(Math.max(length, 1), 64);
+        MemorySegment segment = FreshMemory.allocate(arena, length, 64);   // fresh pages, first touched by the copy
         // ByteBuffer views are limited to 2 GB, so large tensors are read in chunks.
         long chunk = 1L << 30;
         try {

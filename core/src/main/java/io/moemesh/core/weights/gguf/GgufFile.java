@@ -2,6 +2,7 @@ package io.moemesh.core.weights.gguf;
 
 import io.moemesh.core.weights.CheckpointException;
 import io.moemesh.core.weights.DType;
+import io.moemesh.core.weights.FreshMemory;
 import io.moemesh.core.weights.LoadMode;
 import io.moemesh.core.weights.Numerics;
 import io.moemesh.core.weights.TensorSlice;
@@ -226,7 +227,7 @@ public final class GgufFile {
         if (mode == LoadMode.MMAP) {
             return slice;
         }
-        MemorySegment copy = arena.allocate(Math.max(length, 1), 64);
+        MemorySegment copy = FreshMemory.allocate(arena, length, 64);   // fresh pages, first touched by the copy
         MemorySegment.copy(slice, 0, copy, 0, length);
         return copy.asSlice(0, length);
     }
