@@ -162,8 +162,8 @@ public abstract sealed class GgmlKQuantMatrix implements DequantizedRows
         public abstract int levelBits();
 
         /**
-         * The unsigned levels of the super-block whose quants start at {@code q} in {@code bytes} (a copy of the row),
-         * value i at {@code levels[o + i]}.
+         * The unsigned levels of the super-block at byte {@code at} of {@code bytes} (a copy of its row), value i at
+         * {@code levels[o + i]}.
          */
         abstract void levels(byte[] bytes, int at, byte[] levels, int o);
 
