@@ -89,6 +89,7 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
             // a group's scales in their layout ([block][row], [super-block][row]), copied into place in bulk
             byte[] groupSubScales = new byte[blocks * GROUP_ROWS];
             float[] groupSuperScales = new float[supers * GROUP_ROWS];
+            int[] words = new int[cols / 2 * 3 * L];   // the group's levels in their layout, copied into place in bulk
             for (int g = firstGroup; g < endGroup; g++) {
                 Arrays.fill(groupSubScales, (byte) 0);
                 Arrays.fill(groupSuperScales, 0);
@@ -112,7 +113,6 @@ public record Q6Matrix(MemorySegment levels, MemorySegment subScales, MemorySegm
                         groupSuperScales.length);
                 // lane by lane over the column pairs, the eight panels' row arrays read in step, then one bulk copy
                 // (as Q4Matrix.pack, which says why)
-                int[] words = RowBuffers.packedWords(cols / 2 * 3 * L);
                 for (int lane = 0; lane < L; lane++) {
                     byte[] r0 = levels[lane], r1 = levels[L + lane], r2 = levels[2 * L + lane], r3 = levels[3 * L + lane];
                     byte[] r4 = levels[4 * L + lane], r5 = levels[5 * L + lane], r6 = levels[6 * L + lane];

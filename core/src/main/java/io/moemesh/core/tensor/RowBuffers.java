@@ -41,7 +41,7 @@ final class RowBuffers {
     static final ThreadLocal<float[]> OFFSET_TERMS = ThreadLocal.withInitial(() -> new float[0]);
     /** A row's block scales as floats ({@link BlockLayout#rowScales}). */
     static final ThreadLocal<float[]> ROW_SCALES = ThreadLocal.withInitial(() -> new float[256]);
-    /** One group's packed columns before one bulk copy puts them in place (packing at load: {@link Q4Matrix}, {@link Q6Matrix}). */
+    /** One group's packed columns before one bulk copy puts them in place (packing at load: {@link Q4Matrix}). */
     static final ThreadLocal<int[]> PACKED_WORDS = ThreadLocal.withInitial(() -> new int[0]);
     /** One group's packed bytes before one bulk copy puts them in place ({@link Int8Matrix}). */
     static final ThreadLocal<byte[]> PACKED_BYTES = ThreadLocal.withInitial(() -> new byte[0]);

@@ -20,7 +20,11 @@ import java.util.Optional;
  * <p>Where the C library cannot be called (native access denied), {@link Arena#allocate} does the same work.
  */
 public final class FreshMemory {
-    private static final Optional<MethodHandle[]> LIBC = lookUp();
+    /** The C library's allocator, or empty where it cannot be called. */
+    private record Libc(MethodHandle calloc, MethodHandle free) {
+    }
+
+    private static final Optional<Libc> LIBC = lookUp();
 
     private FreshMemory() {
     }
@@ -30,7 +34,7 @@ public final class FreshMemory {
         if (LIBC.isEmpty() || bytes < 1 << 20) {
             return arena.allocate(Math.max(bytes, 1), alignment);   // small: the zeroing costs nothing worth a call
         }
-        MethodHandle calloc = LIBC.get()[0], free = LIBC.get()[1];
+        MethodHandle calloc = LIBC.get().calloc(), free = LIBC.get().free();
         long size = bytes + alignment;
         MemorySegment block;
         try {
@@ -52,14 +56,14 @@ public final class FreshMemory {
         return owned.asSlice(skip, bytes);
     }
 
-    private static Optional<MethodHandle[]> lookUp() {
+    private static Optional<Libc> lookUp() {
         try {
             Linker linker = Linker.nativeLinker();
             MethodHandle calloc = linker.downcallHandle(linker.defaultLookup().find("calloc").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG));
             MethodHandle free = linker.downcallHandle(linker.defaultLookup().find("free").orElseThrow(),
                     FunctionDescriptor.ofVoid(ValueLayout.ADDRESS));
-            return Optional.of(new MethodHandle[]{calloc, free});
+            return Optional.of(new Libc(calloc, free));
         } catch (RuntimeException e) {   // IllegalCallerException where native access is denied; no calloc found
             return Optional.empty();
         }
