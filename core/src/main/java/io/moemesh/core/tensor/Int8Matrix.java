@@ -252,9 +252,9 @@ public record Int8Matrix(MemorySegment levels, MemorySegment scales, int rows, i
 
     /** {@link RowPanels#blockStreamedPair}: two groups' columns side by side, one column a pass. */
     @Override
-    public void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+    public void blockStreamedPair(int groupA, int groupB, int block, float[] x, int xo, float start, float[] totals,
                                   float[] scalesA, float[] scalesB) {
-        long atA = columnAt(group, block * BLOCK), atB = columnAt(group + 1, block * BLOCK);
+        long atA = columnAt(groupA, block * BLOCK), atB = columnAt(groupB, block * BLOCK);
         long end = atA + (long) BLOCK * GROUP_ROWS;
         FloatVector a0 = FloatVector.broadcast(F, start), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
         FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;

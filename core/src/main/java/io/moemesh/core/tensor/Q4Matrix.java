@@ -383,9 +383,9 @@ public record Q4Matrix(MemorySegment levels, MemorySegment scales, int rows, int
      * of each a pass, so that a thread reads two streams of levels.
      */
     @Override
-    public void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+    public void blockStreamedPair(int groupA, int groupB, int block, float[] x, int xo, float start, float[] totals,
                                   float[] scalesA, float[] scalesB) {
-        long atA = columnAt(group, block * BLOCK), atB = columnAt(group + 1, block * BLOCK);
+        long atA = columnAt(groupA, block * BLOCK), atB = columnAt(groupB, block * BLOCK);
         long end = atA + BLOCK * COLUMN_BYTES;
         int next = blocks() * BLOCK;
         FloatVector a0 = FloatVector.broadcast(F, start), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;

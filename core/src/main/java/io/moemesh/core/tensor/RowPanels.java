@@ -63,19 +63,20 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
     }
 
     /**
-     * {@link #blockStreamed} of groups {@code group} and {@code group + 1} at once, their totals at [0, 8·L) and
+     * {@link #blockStreamed} of groups {@code groupA} and {@code groupB} at once, their totals at [0, 8·L) and
      * [8·L, 16·L) and their block scales in {@code scalesA} and {@code scalesB}: each row's operations as there.
      * One token over two groups, so that a thread reads two streams of weights, which a core here reads faster than
      * one (a plain sum over 1 GB on one thread: 43.5 against 39.9 GB/s): bench kernels batch 1 at one thread bf16
      * 33–37 → 39–42 GB/s, int8 31–34 → 33–38 (A/B, three runs). q4 had measured from −10% to +30% with it, the
      * spread of its levels' placement ({@link Q4Matrix}); placed, it gains too: batch 1 at one thread 30B expert
-     * 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice).
+     * 25–27 → 27–28 GB/s, 235B 27–29 → 31–33, at two 235B 40 → 42 (A/B twice). (Those pairs were adjacent groups;
+     * {@link #dotRows} now pairs groups further apart.)
      */
-    default void blockStreamedPair(int group, int block, float[] x, int xo, float start, float[] totals,
+    default void blockStreamedPair(int groupA, int groupB, int block, float[] x, int xo, float start, float[] totals,
                                    float[] scalesA, float[] scalesB) {
         // by default one group after the other, for layouts that do not pair groups (pairsGroups false: q6, fp8)
-        blockStreamed(group, block, x, xo, start, totals, 0, scalesA);
-        blockStreamed(group + 1, block, x, xo, start, totals, GROUP_ROWS, scalesB);
+        blockStreamed(groupA, block, x, xo, start, totals, 0, scalesA);
+        blockStreamed(groupB, block, x, xo, start, totals, GROUP_ROWS, scalesB);
     }
 
     /** The values of the first {@code width} columns of (group, block) as floats, column k's 8·L at k·8·L. */
@@ -219,7 +220,15 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         return true;
     }
 
-    /** Rows [from, to) for one input, two whole groups at a time ({@link #blockStreamedPair}), or a group alone. */
+    /**
+     * Rows [from, to) for one input, two whole groups at a time ({@link #blockStreamedPair}), or a group alone. The
+     * whole groups pair across half the range: the i-th with the (i + half)-th, not with the next. A core reads two
+     * streams faster than one only when they lie far apart: a C loop of q4's shape (a mask and a multiply-add per 16
+     * weights, one thread, from memory) read one stream at 29.0 GB/s, two 128 KB apart (adjacent q4 groups of 2048
+     * columns) at 25.6–27.2, two 256 KB–1 MB apart at 30.9–32.4. bench kernels --unfused batch 1, one thread, A/B twice
+     * against adjacent pairs (2026-11-25): q4 30B expert 22.8–24.0 → 24.5–26.9 GB/s, 235B 25.0–25.4 → 26.4–27.1,
+     * int8 29.0–32.0 → 31.3–34.2, bf16 39.6–41.5 → 41.3–42.8. Each group's sums are the same either way.
+     */
     @Override
     default void dotRows(int from, int to, float[] x, int xOffset, float[] out, int outOffset) {
         float[] in = x;
@@ -234,16 +243,19 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         }
         float[] blockScales = RowBuffers.atLeast(RowBuffers.GROUP_SCALES, GROUP_ROWS);
         float[] starts = blockStarts(x, xOffset, 1);
+        int firstWhole = Math.ceilDiv(from, GROUP_ROWS);
+        int wholes = pairsGroups() ? Math.max(0, to / GROUP_ROWS - firstWhole) : 0;
+        int half = (wholes + 1) / 2;   // whole group i goes with i + half; with an odd count the middle one is alone
         for (int g = from / GROUP_ROWS; g * GROUP_ROWS < to; g++) {
-            int first = g * GROUP_ROWS, begin = Math.max(from, first);
-            if (pairsGroups() && first + 2 * GROUP_ROWS <= to && first >= from) {
-                float[] sums = groupPair(g, in, inOffset, starts, blockScales);
-                System.arraycopy(sums, 0, out, outOffset + first, 2 * GROUP_ROWS);
-                g++;
-                continue;
+            int first = g * GROUP_ROWS, begin = Math.max(from, first), i = g - firstWhole;
+            if (i >= 0 && i < wholes - half) {
+                float[] sums = groupPair(g, g + half, in, inOffset, starts, blockScales);
+                System.arraycopy(sums, 0, out, outOffset + first, GROUP_ROWS);
+                System.arraycopy(sums, GROUP_ROWS, out, outOffset + first + half * GROUP_ROWS, GROUP_ROWS);
+            } else if (i < half || i >= wholes) {   // not a partner already computed
+                float[] sums = groupOneToken(g, in, inOffset, starts, blockScales);
+                System.arraycopy(sums, begin - first, out, outOffset + begin, Math.min(to, first + GROUP_ROWS) - begin);
             }
-            float[] sums = groupOneToken(g, in, inOffset, starts, blockScales);
-            System.arraycopy(sums, begin - first, out, outOffset + begin, Math.min(to, first + GROUP_ROWS) - begin);
         }
     }
 
@@ -268,20 +280,20 @@ sealed interface RowPanels extends Matrix permits ScaledPanels, Bf16PanelMatrix,
         return totals;
     }
 
-    /** {@link #groupOneToken} for groups {@code group} and {@code group + 1}: this thread's buffer of their 16·L sums. */
-    private float[] groupPair(int group, float[] x, int xOffset, float[] starts, float[] scalesA) {
+    /** {@link #groupOneToken} for groups {@code group} and {@code other}: this thread's buffer of their 16·L sums. */
+    private float[] groupPair(int group, int other, float[] x, int xOffset, float[] starts, float[] scalesA) {
         int span = blockWidth();
         float[] totals = RowBuffers.atLeast(RowBuffers.GROUP_TOTALS, 2 * GROUP_ROWS);
         float[] scalesB = RowBuffers.atLeast(RowBuffers.OTHER_GROUP_SCALES, GROUP_ROWS);
         Arrays.fill(totals, 0, 2 * GROUP_ROWS, 0f);
         int cols = cols(), full = preparesInputs() ? blocks() : cols / span;
         for (int b = 0; b < full; b++) {
-            blockStreamedPair(group, b, x, xOffset + b * span, starts[b], totals, blockScales(group, b, scalesA),
-                    blockScales(group + 1, b, scalesB));
+            blockStreamedPair(group, other, b, x, xOffset + b * span, starts[b], totals, blockScales(group, b, scalesA),
+                    blockScales(other, b, scalesB));
         }
         if (full * span < cols) {
-            blockStreamedPair(group, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals,
-                    blockScales(group, full, scalesA), blockScales(group + 1, full, scalesB));
+            blockStreamedPair(group, other, full, lastBlocksPadded(x, xOffset, 1), 0, starts[full], totals,
+                    blockScales(group, full, scalesA), blockScales(other, full, scalesB));
         }
         return totals;
     }

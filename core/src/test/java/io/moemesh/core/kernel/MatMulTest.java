@@ -73,7 +73,9 @@ class MatMulTest {
             // q4a8: one token, a few (each alone), four and more (a decoded block), partial blocks and groups
             "q4a8,37,45,3", "q4a8,129,1000,2", "q4a8,260,96,1", "q4a8,41,256,9", "q4a8,300,77,4", "q4a8,3,33,13",
             // fp8 panels: one token, a few (streamed), many (a decoded block); scale blocks across groups and blocks
-            "fp8p,200,333,1", "fp8p,129,257,3", "fp8p,300,131,9", "fp8p,5,7,2", "fp8p,260,1000,32"})
+            "fp8p,200,333,1", "fp8p,129,257,3", "fp8p,300,131,9", "fp8p,5,7,2", "fp8p,260,1000,32",
+            // seven whole groups and a partial eighth, in one call: whole groups pair half the range apart, the middle alone
+            "q4,1000,64,1", "int8,1000,64,1", "bf16p,1000,64,1"})
     void vectorKernelMatchesScalarTwin(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 31L + cols);
         Matrix w = matrix(format, rows, cols, r);
@@ -181,7 +183,9 @@ class MatMulTest {
     @ParameterizedTest
     @CsvSource({"q4,300,200,1", "q4,300,200,5", "q4,129,45,2", "q4,1,64,3", "int8,300,200,5", "bf16,300,200,5",
             "bf16p,300,200,1", "bf16p,300,45,6", "int8,300,77,3", "bf16p,300,45,2", "q4,300,77,3",
-            "q4a8,300,200,1", "q4a8,300,200,5", "q4a8,129,45,2", "q4a8,300,77,6", "fp8p,300,200,1", "fp8p,300,77,6"})
+            "q4a8,300,200,1", "q4a8,300,200,5", "q4a8,129,45,2", "q4a8,300,77,6", "fp8p,300,200,1", "fp8p,300,77,6",
+            // pieces holding several whole groups, which pair with other partners than in the whole product's call
+            "q4,1000,64,1", "int8,1000,64,1", "bf16p,1000,64,1"})
     void rowRangesCutAnywhereEqualTheWholeProduct(String format, int rows, int cols, int tokens) {
         SplittableRandom r = new SplittableRandom(rows * 7L + cols + tokens);
         Matrix w = matrix(format, rows, cols, r);
